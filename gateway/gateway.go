@@ -1,0 +1,242 @@
+package gateway
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"strings"
+	"time"
+)
+
+// Gateway owns every rule about orders: states, amounts left, idempotency, isolation.
+type Gateway struct {
+	Store     Store
+	Processor Processor
+	Clock     Clock
+	Merchants *Merchants
+	Logger    *slog.Logger
+}
+
+// PayRequest is a server-to-server card payment (silentpay).
+type PayRequest struct {
+	OrderNumber string
+	Amount      string
+	Currency    string
+	Comment     string
+	TwoStage    string // delay: "0"/"" one-stage, "1" two-stage
+	Card        CardData
+	Customer    Customer
+}
+
+// Pay authorises a card payment. The order is committed In Process before the processor is
+// asked, and the outcome in a second commit, so a crash in between is settled by Recover.
+func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply, error) {
+	orderNumber, err := parseOrderNumber(req.OrderNumber)
+	if err != nil {
+		return nil, err
+	}
+	amount, ok := ParseAmount(req.Amount)
+	if !ok {
+		return nil, Invalid(CodeAmount, "orderamount is missing or not a valid amount")
+	}
+	currency, ok := ParseCurrency(req.Currency, m.Currency)
+	if !ok {
+		return nil, Invalid(CodeCurrency, "ordercurrency %q is not allowed", req.Currency)
+	}
+	twoStage, err := parseFlag("delay", req.TwoStage)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateCard(req.Card); err != nil {
+		return nil, err
+	}
+	card, err := g.Processor.Tokenize(req.Card)
+	if err != nil {
+		return nil, fmt.Errorf("tokenize: %w", err)
+	}
+	now := g.Clock.Now()
+	order := &Order{
+		MerchantID: m.ID, OrderNumber: orderNumber, Amount: amount, Currency: currency,
+		Comment: req.Comment, Customer: req.Customer, State: StateInProcess, TwoStage: twoStage,
+		TestMode: m.TestMode, Card: card, Created: now, Updated: now,
+	}
+	op := &Operation{Type: OpPayment, State: OpInProcess, Amount: amount, Currency: currency,
+		ResponseCode: "AS300", Message: "In process", IPAddress: req.Customer.IPAddress, Created: now}
+	err = g.Store.Update(ctx, func(tx Tx) error {
+		if _, err := tx.OrderHoldingMoney(m.ID, orderNumber); err == nil {
+			return ErrDuplicateOrder
+		} else if !errors.Is(err, ErrNoRows) {
+			return err
+		}
+		return insertOrder(tx, order, op)
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, err := g.Processor.Authorize(ctx, authRequest(order, now))
+	if err != nil {
+		// The order stays In Process and Recover settles it; the client reads it with orderstate.
+		return nil, fmt.Errorf("authorize %s: %w", order.BillNumber, err)
+	}
+	if err := g.Store.Update(ctx, func(tx Tx) error { return applyAuth(tx, order, op, res, g.Clock.Now()) }); err != nil {
+		return nil, err
+	}
+	return &Reply{Order: order, Op: op}, nil
+}
+
+func authRequest(o *Order, now time.Time) AuthRequest {
+	return AuthRequest{BillNumber: o.BillNumber, Amount: o.Amount, Currency: o.Currency, Card: o.Card, Now: now}
+}
+
+// insertOrder writes a new order with its first operation, drawing a fresh billnumber.
+func insertOrder(tx Tx, order *Order, op *Operation) error {
+	for try := 0; ; try++ {
+		order.BillNumber = newBillNumber()
+		order.LastSeq = 1
+		err := tx.InsertOrder(order)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrBillTaken) || try == 5 {
+			return err
+		}
+	}
+	op.OrderID, op.Seq = order.ID, 1
+	return tx.InsertOperation(op)
+}
+
+// applyAuth records the processor's answer on the payment operation and the order.
+func applyAuth(tx Tx, order *Order, op *Operation, res AuthResult, now time.Time) error {
+	code := ResponseCode(res.ISOCode)
+	op.ResponseCode, op.Message, op.CustomerMessage, op.Recommendation = code, messages[code], customerMessages[code], recommendations[code]
+	order.Updated = now
+	if res.Approved {
+		op.State, op.ApprovalCode = OpSuccess, res.ApprovalCode
+		if order.TwoStage {
+			order.State = StateDelayed
+		} else {
+			order.State, order.Captured = StateApproved, order.Amount
+		}
+	} else {
+		op.State, order.State = OpFailed, StateDeclined
+	}
+	if err := tx.UpdateOperation(op); err != nil {
+		return err
+	}
+	return tx.UpdateOrder(order)
+}
+
+// Recover settles payments that a crash left In Process: the processor tells what it did.
+func (g *Gateway) Recover(ctx context.Context) (int, error) {
+	var pending []*Order
+	if err := g.Store.View(ctx, func(tx Tx) (err error) {
+		pending, err = tx.OrdersInState(StateInProcess)
+		return err
+	}); err != nil {
+		return 0, err
+	}
+	settled := 0
+	for _, o := range pending {
+		if o.Card.Ref == "" {
+			continue // a payment-page order that never got a card: it times out instead
+		}
+		res, err := g.Processor.Settle(ctx, authRequest(o, o.Created))
+		if err != nil {
+			return settled, fmt.Errorf("settle %s: %w", o.BillNumber, err)
+		}
+		err = g.Store.Update(ctx, func(tx Tx) error {
+			order, err := tx.OrderByBill(o.MerchantID, o.BillNumber)
+			if err != nil || order.State != StateInProcess {
+				return err
+			}
+			ops, err := tx.Operations(order.ID)
+			if err != nil || len(ops) == 0 {
+				return err
+			}
+			return applyAuth(tx, order, ops[len(ops)-1], res, g.Clock.Now())
+		})
+		if err != nil {
+			return settled, err
+		}
+		settled++
+		g.log().Info("settled interrupted payment", "billnumber", o.BillNumber, "iso", res.ISOCode)
+	}
+	return settled, nil
+}
+
+func (g *Gateway) log() *slog.Logger {
+	if g.Logger == nil {
+		return slog.Default()
+	}
+	return g.Logger
+}
+
+func parseOrderNumber(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" || len([]rune(s)) > 128 {
+		return "", Invalid(CodeOrderNumber, "ordernumber is missing or longer than 128 characters")
+	}
+	return s, nil
+}
+
+func parseFlag(name, s string) (bool, error) {
+	switch strings.TrimSpace(s) {
+	case "", "0":
+		return false, nil
+	case "1":
+		return true, nil
+	}
+	return false, Invalid(CodeParam, "%s must be 0 or 1", name)
+}
+
+func validateCard(c CardData) error {
+	n := c.Number
+	if len(n) < 12 || len(n) > 19 || !allDigits(n) {
+		return Invalid(CodeParam, "cardnumber must be 12 to 19 digits")
+	}
+	if len(c.ExpMonth) < 1 || len(c.ExpMonth) > 2 || !allDigits(c.ExpMonth) || atoi(c.ExpMonth) < 1 || atoi(c.ExpMonth) > 12 {
+		return Invalid(CodeParam, "expiremonth must be 1 to 12")
+	}
+	if (len(c.ExpYear) != 2 && len(c.ExpYear) != 4) || !allDigits(c.ExpYear) {
+		return Invalid(CodeParam, "expireyear must be YY or YYYY")
+	}
+	if c.CVC != "" && (len(c.CVC) < 3 || len(c.CVC) > 4 || !allDigits(c.CVC)) {
+		return Invalid(CodeParam, "cvc2 must be 3 or 4 digits")
+	}
+	return nil
+}
+
+func atoi(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// newBillNumber draws a random 16-digit billnumber not starting with 0.
+func newBillNumber() string {
+	n, err := rand.Int(rand.Reader, big.NewInt(9e15))
+	if err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return fmt.Sprintf("%016d", n.Int64()+1e15)
+}
+
+// SplitBillNumber accepts "<billnumber>" or the extended "<billnumber>.<n>".
+func SplitBillNumber(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '.'); i >= 0 {
+		if !allDigits(s[i+1:]) || len(s) == i+1 {
+			return "", Invalid(CodeBillNumber, "billnumber is not valid")
+		}
+		s = s[:i]
+	}
+	if len(s) != 16 || !allDigits(s) {
+		return "", Invalid(CodeBillNumber, "billnumber is missing or not 16 digits")
+	}
+	return s, nil
+}

@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"strings"
+	"sync"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Merchant is a configured shop.
+type Merchant struct {
+	ID               string
+	Name             string
+	Login            string
+	Password         string // plain text or a bcrypt hash ($2a$, $2b$, $2y$)
+	Secret           string // checkvalue salt
+	PublicKey        any    // *rsa.PublicKey or ed25519.PublicKey; nil when none is configured
+	RequestSignature string // off | optional | required
+	ResponseSecurity string // md5 | rsa | both
+	Currency         string
+	TestMode         bool
+	ReturnHosts      []string
+
+	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
+}
+
+// Merchants is the registry of configured merchants.
+type Merchants struct{ byID map[string]*Merchant }
+
+// NewMerchants indexes ms by id; ids must be unique (config checks).
+func NewMerchants(ms []*Merchant) *Merchants {
+	r := &Merchants{byID: make(map[string]*Merchant, len(ms))}
+	for _, m := range ms {
+		r.byID[m.ID] = m
+	}
+	return r
+}
+
+// Get returns the merchant with the id, or nil.
+func (r *Merchants) Get(id string) *Merchant { return r.byID[id] }
+
+// All returns every merchant.
+func (r *Merchants) All() []*Merchant {
+	out := make([]*Merchant, 0, len(r.byID))
+	for _, m := range r.byID {
+		out = append(out, m)
+	}
+	return out
+}
+
+// dummy is compared against when the merchant is unknown, so that timing does not tell.
+var dummy = &Merchant{Login: "\x00unknown", Password: "\x00unknown"}
+
+// Authenticate checks merchant_id, login and password in that order of the error table:
+// 5/100, 5/101, 5/102 for missing fields, then 10/100 for any mismatch.
+func (r *Merchants) Authenticate(id, login, password string) (*Merchant, error) {
+	id = strings.TrimSpace(id)
+	if id == "" || !allDigits(id) || len(id) > 16 {
+		return nil, Invalid(CodeMerchantID, "merchant_id is missing or malformed")
+	}
+	if login == "" {
+		return nil, Invalid(CodeLogin, "login is missing")
+	}
+	if password == "" {
+		return nil, Invalid(CodePassword, "password is missing")
+	}
+	m := r.byID[id]
+	known := m != nil
+	if !known {
+		m = dummy
+	}
+	loginOK := subtle.ConstantTimeCompare([]byte(login), []byte(m.Login)) == 1
+	passOK := m.checkPassword(password)
+	if !known || !loginOK || !passOK {
+		return nil, ErrAuth
+	}
+	return m, nil
+}
+
+func (m *Merchant) checkPassword(password string) bool {
+	if !isBcrypt(m.Password) {
+		return subtle.ConstantTimeCompare([]byte(password), []byte(m.Password)) == 1
+	}
+	sum := sha256.Sum256([]byte(password))
+	if _, ok := m.bcryptOK.Load(sum); ok {
+		return true
+	}
+	if bcrypt.CompareHashAndPassword([]byte(m.Password), []byte(password)) != nil {
+		return false
+	}
+	m.bcryptOK.Store(sum, struct{}{})
+	return true
+}
+
+func isBcrypt(s string) bool {
+	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))
+}

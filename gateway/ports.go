@@ -1,0 +1,79 @@
+package gateway
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps orders and operations. Update runs fn in one durable write transaction: when
+// Update returns nil, everything fn wrote is committed and synced; when fn fails, nothing it
+// wrote remains. The store may commit several callers' fns together (group commit).
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Window is a half-open time range [From, To).
+type Window struct{ From, To time.Time }
+
+// Tx is what the domain may read and write inside a transaction.
+type Tx interface {
+	OrderByBill(merchantID, billNumber string) (*Order, error) // ErrNoRows when absent
+	OrdersByNumber(merchantID, orderNumber string, w Window) ([]*Order, error)
+	Orders(merchantID string, w Window) ([]*Order, error)
+	// OrderHoldingMoney returns a payment under the ordernumber whose state HoldsMoney, or ErrNoRows.
+	OrderHoldingMoney(merchantID, orderNumber string) (*Order, error)
+	OrdersInState(state State) ([]*Order, error)
+
+	InsertOrder(o *Order) error // sets o.ID; a taken billnumber is ErrBillTaken
+	UpdateOrder(o *Order) error
+
+	Operations(orderID int64) ([]*Operation, error)
+	InsertOperation(op *Operation) error // sets op.ID
+	UpdateOperation(op *Operation) error
+}
+
+// ErrBillTaken is returned by InsertOrder when the billnumber exists already.
+var ErrBillTaken = Errorf(2, 1, "billnumber collision")
+
+// Clock tells the time; tests move a test clock instead of sleeping.
+type Clock interface{ Now() time.Time }
+
+// RealClock is the wall clock in UTC.
+type RealClock struct{}
+
+func (RealClock) Now() time.Time { return time.Now().UTC() }
+
+// CardData is a card as a customer entered it. It lives only for the duration of a request.
+type CardData struct {
+	Number, ExpMonth, ExpYear, CVC, Holder string
+}
+
+// AuthRequest asks the processor to authorise a payment.
+type AuthRequest struct {
+	BillNumber string
+	Amount     Amount
+	Currency   string
+	Card       Card // tokenised: Ref names the card to the processor
+	Now        time.Time
+}
+
+// AuthResult is the processor's answer.
+type AuthResult struct {
+	Approved     bool
+	ISOCode      string // "00" approved, else the ISO 8583 decline code
+	ApprovalCode string
+}
+
+// Processor is the acquirer connection. The test processor implements it; a real connector
+// would too. Tokenize never leaves the machine and keeps no card number in the Card it returns.
+type Processor interface {
+	Tokenize(card CardData) (Card, error)
+	Authorize(ctx context.Context, req AuthRequest) (AuthResult, error)
+	// Settle answers for an authorisation whose outcome the gateway did not record (a crash
+	// between asking and writing): the processor's own record of the same request.
+	Settle(ctx context.Context, req AuthRequest) (AuthResult, error)
+	Capture(ctx context.Context, billNumber string, amount Amount) error
+	Refund(ctx context.Context, billNumber string, amount Amount) error
+	Void(ctx context.Context, billNumber string) error
+}

@@ -1,0 +1,160 @@
+// Package processor holds the acquirer connectors. Test is the sandbox processor of contract
+// section 6: it decides by card and by amount, so every outcome is reproducible.
+package processor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"soapgate/gateway"
+)
+
+// Profiles are how the test processor remembers a card without its number: the reference
+// it hands out names the card's behaviour, never the digits.
+const (
+	profileApprove  = "ok"
+	profileLuhn     = "d14" // fails the Luhn check
+	profileFlaky341 = "341" // merchant-initiated charges decline twice after each approval
+	profile3DS      = "3ds" // asks for 3-D Secure on the payment page
+)
+
+// declineCards are the contract's cards that decline, by ISO 8583 code.
+var declineCards = map[string]string{
+	"4000000000000002": "05",
+	"4000000000009995": "51",
+	"4000000000000069": "54",
+}
+
+// amountTriggers decline an amount whose kopecks are one of these codes.
+var amountTriggers = map[string]bool{"05": true, "14": true, "51": true, "54": true, "57": true, "61": true, "65": true}
+
+// Test is the sandbox processor. It is stateless: its "tables" are the card table and the
+// amount triggers, and the profile carried in each card reference.
+type Test struct{}
+
+// Tokenize keeps bin, last four, brand, expiry and holder, and a reference naming the profile.
+func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
+	profile := profileApprove
+	switch {
+	case !Luhn(c.Number):
+		profile = profileLuhn
+	case declineCards[c.Number] != "":
+		profile = "d" + declineCards[c.Number]
+	case c.Number == "4000000000000341":
+		profile = profileFlaky341
+	case c.Number == "4000000000003063":
+		profile = profile3DS
+	}
+	year := c.ExpYear
+	if len(year) == 2 {
+		year = "20" + year
+	}
+	month := c.ExpMonth
+	if len(month) == 1 {
+		month = "0" + month
+	}
+	var nonce [8]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return gateway.Card{}, err
+	}
+	return gateway.Card{
+		Bin: c.Number[:6], Last4: c.Number[len(c.Number)-4:], Brand: Brand(c.Number),
+		ExpMonth: month, ExpYear: year, Holder: strings.TrimSpace(c.Holder),
+		Ref: "tp_" + profile + "_" + hex.EncodeToString(nonce[:]),
+	}, nil
+}
+
+// Authorize decides by the card's profile, its expiry and the amount's kopecks.
+func (t Test) Authorize(_ context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
+	return decide(req), nil
+}
+
+// Settle answers like Authorize: the test processor's decisions are a function of the request.
+func (t Test) Settle(_ context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
+	return decide(req), nil
+}
+
+func (Test) Capture(context.Context, string, gateway.Amount) error { return nil }
+func (Test) Refund(context.Context, string, gateway.Amount) error  { return nil }
+func (Test) Void(context.Context, string) error                    { return nil }
+
+func decide(req gateway.AuthRequest) gateway.AuthResult {
+	profile := Profile(req.Card.Ref)
+	switch {
+	case profile == profileLuhn:
+		return decline("14")
+	case strings.HasPrefix(profile, "d"):
+		return decline(profile[1:])
+	case expired(req.Card, req.Now):
+		return decline("54")
+	case amountTriggers[req.Amount.Kopecks()]:
+		return decline(req.Amount.Kopecks())
+	}
+	return gateway.AuthResult{Approved: true, ISOCode: "00", ApprovalCode: approvalCode(req.BillNumber)}
+}
+
+func decline(iso string) gateway.AuthResult { return gateway.AuthResult{ISOCode: iso} }
+
+// Profile returns the behaviour named in a test processor reference.
+func Profile(ref string) string {
+	parts := strings.SplitN(ref, "_", 3)
+	if len(parts) != 3 || parts[0] != "tp" {
+		return ""
+	}
+	return parts[1]
+}
+
+func expired(c gateway.Card, now time.Time) bool {
+	var y, m int
+	if _, err := fmt.Sscanf(c.ExpYear+" "+c.ExpMonth, "%d %d", &y, &m); err != nil {
+		return true
+	}
+	// A card is valid through the last day of its expiry month.
+	return !now.Before(time.Date(y, time.Month(m)+1, 1, 0, 0, 0, 0, time.UTC))
+}
+
+// approvalCode is six digits derived from the billnumber, so a settle repeats it.
+func approvalCode(bill string) string {
+	var h uint32 = 2166136261
+	for i := 0; i < len(bill); i++ {
+		h = (h ^ uint32(bill[i])) * 16777619
+	}
+	return fmt.Sprintf("%06d", h%1000000)
+}
+
+// Luhn reports whether a digit string passes the Luhn check.
+func Luhn(number string) bool {
+	sum, double := 0, false
+	for i := len(number) - 1; i >= 0; i-- {
+		d := int(number[i] - '0')
+		if d < 0 || d > 9 {
+			return false
+		}
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		double = !double
+	}
+	return len(number) > 0 && sum%10 == 0
+}
+
+// Brand names the card scheme from the number's prefix.
+func Brand(number string) string {
+	switch {
+	case strings.HasPrefix(number, "220"):
+		return "MIR"
+	case strings.HasPrefix(number, "4"):
+		return "VISA"
+	case len(number) >= 2 && number[0] == '5' && number[1] >= '1' && number[1] <= '5',
+		len(number) >= 4 && number[:4] >= "2221" && number[:4] <= "2720":
+		return "MasterCard"
+	}
+	return "Unknown"
+}

@@ -1,0 +1,271 @@
+// Package store keeps soapgate's state in SQLite: WAL, foreign keys, synchronous=FULL,
+// embedded migrations, and one writer that batches concurrent commands into shared commits.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+
+	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
+
+	"soapgate/gateway"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DefaultMaxBatch is how many write commands share one commit at most.
+const DefaultMaxBatch = 128
+
+// ErrClosed is returned for commands sent after Close.
+var ErrClosed = errors.New("store closed")
+
+// DB is the SQLite database. Writes go through one goroutine that runs each command in its
+// own savepoint and commits a batch of them at once: a command's caller is answered only
+// after the commit (and its fsync) that holds it, so an acknowledged write is never lost.
+type DB struct {
+	Path     string
+	MaxBatch int // commands per commit; DefaultMaxBatch
+
+	w, r    *sql.DB
+	reqs    chan *writeReq
+	closing chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+}
+
+type writeReq struct {
+	fn   func(gateway.Tx) error
+	done chan error
+}
+
+// Open opens or creates the database file, checks the pragmas and runs migrations.
+func Open(path string) (*DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "on")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, err
+	}
+	w.SetMaxOpenConns(1)
+	q.Set("_txlock", "deferred")
+	q.Set("_query_only", "true")
+	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r,
+		reqs: make(chan *writeReq, 1024), closing: make(chan struct{})}
+	if err := db.init(); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	db.wg.Add(1)
+	go db.writer()
+	return db, nil
+}
+
+func (db *DB) init() error {
+	var mode string
+	if err := db.w.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil {
+		return err
+	}
+	if mode != "wal" {
+		return fmt.Errorf("journal_mode is %q, want wal", mode)
+	}
+	var sync int
+	if err := db.w.QueryRow("PRAGMA synchronous").Scan(&sync); err != nil {
+		return err
+	}
+	if sync != 2 {
+		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
+	}
+	return db.migrate()
+}
+
+// migrate runs each embedded migration not yet recorded, in name order, each in its own transaction.
+func (db *DB) migrate() error {
+	if _, err := db.w.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
+		return err
+	}
+	names, err := migrations.ReadDir("migrations")
+	if err != nil {
+		return err
+	}
+	sort.Slice(names, func(i, j int) bool { return names[i].Name() < names[j].Name() })
+	for _, e := range names {
+		if err := db.migrateOne(e.Name()); err != nil {
+			return fmt.Errorf("migration %s: %w", e.Name(), err)
+		}
+	}
+	return nil
+}
+
+func (db *DB) migrateOne(name string) error {
+	tx, err := db.w.Begin()
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRow(`SELECT count(*) FROM migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
+		return err
+	}
+	body, err := migrations.ReadFile("migrations/" + name)
+	if err != nil {
+		return err
+	}
+	for _, stmt := range strings.Split(string(body), ";\n") {
+		if strings.TrimSpace(stmt) == "" {
+			continue
+		}
+		if _, err := tx.Exec(stmt); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.Exec(`INSERT INTO migrations (name) VALUES (?)`, name); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Ping reports whether the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+// Close stops the writer after the commands already queued and closes the files.
+func (db *DB) Close() error {
+	db.once.Do(func() { close(db.closing) })
+	db.wg.Wait()
+	return errors.Join(db.w.Close(), db.r.Close())
+}
+
+// Update queues fn for the writer and waits for the commit that holds it.
+func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
+	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	select {
+	case db.reqs <- req:
+	case <-db.closing:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	// Once queued the command will run; report its real outcome even if ctx ends meanwhile.
+	return <-req.done
+}
+
+// View runs fn in a read transaction on the reader pool.
+func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
+	tx, err := db.r.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(&txn{q: tx})
+}
+
+func (db *DB) writer() {
+	defer db.wg.Done()
+	batch := make([]*writeReq, 0, db.MaxBatch)
+	for {
+		select {
+		case req := <-db.reqs:
+			batch = append(batch[:0], req)
+		case <-db.closing:
+			db.drain()
+			return
+		}
+	collect:
+		for len(batch) < db.MaxBatch {
+			select {
+			case req := <-db.reqs:
+				batch = append(batch, req)
+			default:
+				break collect
+			}
+		}
+		db.commit(batch)
+	}
+}
+
+// drain answers commands queued before Close.
+func (db *DB) drain() {
+	for {
+		select {
+		case req := <-db.reqs:
+			db.commit([]*writeReq{req})
+		default:
+			return
+		}
+	}
+}
+
+// commit runs the batch in one transaction, each command in a savepoint of its own, so a
+// failing command undoes only its own writes.
+func (db *DB) commit(batch []*writeReq) {
+	errs := make([]error, len(batch))
+	tx, err := db.w.Begin()
+	if err != nil {
+		for _, req := range batch {
+			req.done <- fmt.Errorf("begin: %w", err)
+		}
+		return
+	}
+	t := &txn{q: tx}
+	for i, req := range batch {
+		if _, err := tx.Exec("SAVEPOINT cmd"); err != nil {
+			errs[i] = err
+			continue
+		}
+		errs[i] = runSafely(req.fn, t)
+		if errs[i] != nil {
+			if _, err := tx.Exec("ROLLBACK TO cmd"); err != nil {
+				errs[i] = errors.Join(errs[i], err)
+			}
+		}
+		if _, err := tx.Exec("RELEASE cmd"); err != nil {
+			errs[i] = errors.Join(errs[i], err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			errs[i] = fmt.Errorf("commit: %w", err)
+		}
+	}
+	for i, req := range batch {
+		req.done <- errs[i]
+	}
+}
+
+func runSafely(fn func(gateway.Tx) error, t gateway.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic in store command: %v", p)
+		}
+	}()
+	return fn(t)
+}

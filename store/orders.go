@@ -1,0 +1,180 @@
+package store
+
+import (
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/mattn/go-sqlite3"
+
+	"soapgate/gateway"
+)
+
+// querier is what both *sql.Tx and *sql.DB offer.
+type querier interface {
+	Exec(query string, args ...any) (sql.Result, error)
+	Query(query string, args ...any) (*sql.Rows, error)
+	QueryRow(query string, args ...any) *sql.Row
+}
+
+// txn implements gateway.Tx over one SQLite transaction.
+type txn struct{ q querier }
+
+const orderColumns = `id, billnumber, merchant_id, ordernumber, amount, currency, comment,
+	firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
+	captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
+	card_holder, card_ref, created, updated, last_seq`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanOrder(s scanner) (*gateway.Order, error) {
+	var o gateway.Order
+	var created, updated int64
+	c, k := &o.Customer, &o.Card
+	err := s.Scan(&o.ID, &o.BillNumber, &o.MerchantID, &o.OrderNumber, &o.Amount, &o.Currency, &o.Comment,
+		&c.FirstName, &c.LastName, &c.MiddleName, &c.Email, &c.MobilePhone, &c.IPAddress, &o.State,
+		&o.TwoStage, &o.TestMode, &o.Captured, &o.Refunded, &k.Bin, &k.Last4, &k.Brand, &k.ExpMonth,
+		&k.ExpYear, &k.Holder, &k.Ref, &created, &updated, &o.LastSeq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, gateway.ErrNoRows
+	}
+	if err != nil {
+		return nil, err
+	}
+	o.Created, o.Updated = fromMillis(created), fromMillis(updated)
+	return &o, nil
+}
+
+func (t *txn) queryOrders(query string, args ...any) ([]*gateway.Order, error) {
+	rows, err := t.q.Query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gateway.Order
+	for rows.Next() {
+		o, err := scanOrder(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) OrderByBill(merchantID, bill string) (*gateway.Order, error) {
+	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE billnumber = ? AND merchant_id = ?`, bill, merchantID))
+}
+
+func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) ([]*gateway.Order, error) {
+	return t.queryOrders(`SELECT `+orderColumns+` FROM orders
+		WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`,
+		merchantID, orderNumber, millis(w.From), millis(w.To))
+}
+
+// maxListed bounds an orderresult list without ordernumber or billnumber.
+const maxListed = 10000
+
+func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, error) {
+	return t.queryOrders(`SELECT `+orderColumns+` FROM orders
+		WHERE merchant_id = ? AND created >= ? AND created < ? ORDER BY created, id LIMIT ?`,
+		merchantID, millis(w.From), millis(w.To), maxListed)
+}
+
+func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
+	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE merchant_id = ? AND ordernumber = ?
+		AND state IN ('In Process', 'Delayed', 'Approved', 'PartialDelayed', 'PartialCanceled') LIMIT 1`,
+		merchantID, orderNumber))
+}
+
+func (t *txn) OrdersInState(state gateway.State) ([]*gateway.Order, error) {
+	return t.queryOrders(`SELECT `+orderColumns+` FROM orders WHERE state = ? ORDER BY id`, state)
+}
+
+func (t *txn) InsertOrder(o *gateway.Order) error {
+	c, k := o.Customer, o.Card
+	res, err := t.q.Exec(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
+		firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
+		captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
+		card_holder, card_ref, created, updated, last_seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		o.BillNumber, o.MerchantID, o.OrderNumber, o.Amount, o.Currency, o.Comment,
+		c.FirstName, c.LastName, c.MiddleName, c.Email, c.MobilePhone, c.IPAddress, o.State, o.TwoStage, o.TestMode,
+		o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref,
+		millis(o.Created), millis(o.Updated), o.LastSeq)
+	if isUnique(err, "orders.billnumber") {
+		return gateway.ErrBillTaken
+	}
+	if err != nil {
+		return err
+	}
+	o.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *txn) UpdateOrder(o *gateway.Order) error {
+	k := o.Card
+	_, err := t.q.Exec(`UPDATE orders SET state = ?, captured = ?, refunded = ?, card_bin = ?, card_last4 = ?,
+		card_brand = ?, card_exp_month = ?, card_exp_year = ?, card_holder = ?, card_ref = ?, updated = ?, last_seq = ?
+		WHERE id = ?`, o.State, o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder,
+		k.Ref, millis(o.Updated), o.LastSeq, o.ID)
+	return err
+}
+
+const opColumns = `id, order_id, seq, type, state, amount, currency, responsecode, message, customermessage,
+	recommendation, approvalcode, coalesce(external_refund_id, ''), ipaddress, created`
+
+func (t *txn) Operations(orderID int64) ([]*gateway.Operation, error) {
+	rows, err := t.q.Query(`SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*gateway.Operation
+	for rows.Next() {
+		var op gateway.Operation
+		var created int64
+		if err := rows.Scan(&op.ID, &op.OrderID, &op.Seq, &op.Type, &op.State, &op.Amount, &op.Currency,
+			&op.ResponseCode, &op.Message, &op.CustomerMessage, &op.Recommendation, &op.ApprovalCode,
+			&op.ExternalRefundID, &op.IPAddress, &created); err != nil {
+			return nil, err
+		}
+		op.Created = fromMillis(created)
+		out = append(out, &op)
+	}
+	return out, rows.Err()
+}
+
+func (t *txn) InsertOperation(op *gateway.Operation) error {
+	var ext any
+	if op.ExternalRefundID != "" {
+		ext = op.ExternalRefundID
+	}
+	res, err := t.q.Exec(`INSERT INTO operations (order_id, seq, type, state, amount, currency, responsecode,
+		message, customermessage, recommendation, approvalcode, external_refund_id, ipaddress, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		op.OrderID, op.Seq, op.Type, op.State, op.Amount, op.Currency, op.ResponseCode, op.Message,
+		op.CustomerMessage, op.Recommendation, op.ApprovalCode, ext, op.IPAddress, millis(op.Created))
+	if err != nil {
+		return err
+	}
+	op.ID, err = res.LastInsertId()
+	return err
+}
+
+func (t *txn) UpdateOperation(op *gateway.Operation) error {
+	_, err := t.q.Exec(`UPDATE operations SET state = ?, responsecode = ?, message = ?, customermessage = ?,
+		recommendation = ?, approvalcode = ? WHERE id = ?`, op.State, op.ResponseCode, op.Message,
+		op.CustomerMessage, op.Recommendation, op.ApprovalCode, op.ID)
+	return err
+}
+
+func isUnique(err error, column string) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique && strings.Contains(se.Error(), column)
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
