@@ -51,6 +51,7 @@ type Merchant struct {
 	PublicKey        string   `mapstructure:"public_key"`
 	RequestSignature string   `mapstructure:"request_signature"`
 	ResponseSecurity string   `mapstructure:"response_security"`
+	CheckvalueNoSep  bool     `mapstructure:"checkvalue_no_separator"`
 	Currency         string   `mapstructure:"currency"`
 	TestMode         bool     `mapstructure:"testmode"`
 	ReturnHosts      []string `mapstructure:"return_hosts"`
@@ -163,7 +164,7 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 		m := &gateway.Merchant{
 			ID: mc.ID, Name: mc.Name, Login: mc.Login, Password: mc.Password, Secret: mc.Secret,
 			RequestSignature: def(mc.RequestSignature, "off"), ResponseSecurity: def(mc.ResponseSecurity, "both"),
-			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts,
+			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts, CheckvalueNoSeparator: mc.CheckvalueNoSep,
 		}
 		m.Currency, _ = gateway.ParseCurrency(mc.Currency, "RUB")
 		if mc.PublicKey != "" {

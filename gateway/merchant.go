@@ -19,9 +19,11 @@ type Merchant struct {
 	PublicKey        any    // *rsa.PublicKey or ed25519.PublicKey; nil when none is configured
 	RequestSignature string // off | optional | required
 	ResponseSecurity string // md5 | rsa | both
-	Currency         string
-	TestMode         bool
-	ReturnHosts      []string
+	// CheckvalueNoSeparator also accepts a request checkvalue over X without ';' separators.
+	CheckvalueNoSeparator bool
+	Currency              string
+	TestMode              bool
+	ReturnHosts           []string
 
 	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
 }

@@ -106,6 +106,9 @@ func (s *Server) cancel(ctx context.Context, c *call, m *gateway.Merchant, packe
 }
 
 func (s *Server) silentPay(ctx context.Context, c *call, m *gateway.Merchant, packet string) ([]record, error) {
+	if err := guard(c, m, "orderamount", "ordercurrency"); err != nil {
+		return nil, err
+	}
 	ip := c.get("clientip")
 	if ip == "" {
 		ip = clientIP(c.r)

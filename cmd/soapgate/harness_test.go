@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/beevik/etree"
+
+	"soapgate/config"
+)
+
+// testServer is the real gateway on a free port with a temporary database.
+type testServer struct {
+	URL    string
+	DBPath string
+	app    *App
+	done   chan error
+}
+
+// startServer starts the program as `serve` would, from the repository's config.yaml.
+func startServer(t testing.TB) *testServer {
+	t.Helper()
+	return startServerAt(t, filepath.Join(t.TempDir(), "soapgate.db"))
+}
+
+func startServerAt(t testing.TB, dbPath string) *testServer {
+	t.Helper()
+	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
+	cfg, err := config.Load("../../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	app, err := Open(cfg, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := &testServer{URL: "http://" + ln.Addr().String(), DBPath: dbPath, app: app, done: make(chan error, 1)}
+	go func() { ts.done <- app.HTTP.Serve(ln) }()
+	t.Cleanup(ts.Stop)
+	return ts
+}
+
+// Stop shuts the server down gracefully and closes the database; it may be called twice.
+func (ts *testServer) Stop() {
+	if ts.app == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ts.app.HTTP.Shutdown(ctx)
+	<-ts.done
+	ts.app.Close()
+	ts.app = nil
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+
+var demo = map[string]string{"merchant_id": "700001", "login": "demo_login", "password": "demo_password1"}
+
+// with returns the demo credentials plus kv pairs.
+func with(kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range demo {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func card(kv ...string) map[string]string {
+	return with(append([]string{"orderamount", "100.00", "ordercurrency", "RUB", "cardnumber", "4111111111111111",
+		"expiremonth", "12", "expireyear", "2030", "cvc2", "123", "cardholder", "IVAN IVANOV",
+		"lastname", "Ivanov", "firstname", "Ivan", "email", "ivan@example.com"}, kv...)...)
+}
+
+// envelope builds a SOAP 1.1 request with the params as unqualified children, in sorted order.
+func envelope(op string, params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>`)
+	b.WriteString(`<ws:` + op + ` xmlns:ws="http://www.paysecure.ru/ws/">`)
+	for _, k := range keys {
+		b.WriteString("<" + k + ">")
+		xmlEscape(&b, params[k])
+		b.WriteString("</" + k + ">")
+	}
+	b.WriteString(`</ws:` + op + `></soap:Body></soap:Envelope>`)
+	return b.String()
+}
+
+func xmlEscape(b *strings.Builder, s string) {
+	r := strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
+	b.WriteString(r.Replace(s))
+}
+
+type response struct {
+	Status int
+	Header http.Header
+	Body   string
+}
+
+func (ts *testServer) post(t testing.TB, path, contentType, body string) response {
+	t.Helper()
+	res, err := http.Post(ts.URL+path, contentType, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return response{res.StatusCode, res.Header, string(b)}
+}
+
+func (ts *testServer) soap(t testing.TB, path, op string, params map[string]string) (response, *etree.Document) {
+	t.Helper()
+	res := ts.post(t, path, "text/xml; charset=utf-8", envelope(op, params))
+	return res, parseXML(t, res.Body)
+}
+
+func (ts *testServer) form(t testing.TB, path string, params map[string]string) response {
+	t.Helper()
+	v := url.Values{}
+	for k, val := range params {
+		v.Set(k, val)
+	}
+	return ts.post(t, path, "application/x-www-form-urlencoded", v.Encode())
+}
+
+func (ts *testServer) json(t testing.TB, path string, params map[string]string) (response, map[string]any) {
+	t.Helper()
+	body, _ := json.Marshal(params)
+	res := ts.post(t, path, "application/json", string(body))
+	var out map[string]any
+	if err := json.Unmarshal([]byte(res.Body), &out); err != nil {
+		t.Fatalf("JSON answer does not parse: %v\n%s", err, res.Body)
+	}
+	return res, out
+}
+
+func parseXML(t testing.TB, s string) *etree.Document {
+	t.Helper()
+	doc := etree.NewDocument()
+	if err := doc.ReadFromString(s); err != nil {
+		t.Fatalf("answer is not XML: %v\n%s", err, s)
+	}
+	return doc
+}
+
+// text returns the text at an etree path, failing when absent.
+func text(t testing.TB, doc *etree.Document, path string) string {
+	t.Helper()
+	el := doc.FindElement(path)
+	if el == nil {
+		s, _ := doc.WriteToString()
+		t.Fatalf("no %s in\n%s", path, s)
+	}
+	return el.Text()
+}
+
+func attr(t testing.TB, doc *etree.Document, path, name string) string {
+	t.Helper()
+	el := doc.FindElement(path)
+	if el == nil {
+		s, _ := doc.WriteToString()
+		t.Fatalf("no %s in\n%s", path, s)
+	}
+	return el.SelectAttrValue(name, "<absent>")
+}
+
+// faultCodes returns the firstcode/secondcode of a SOAP Fault's detail.
+func faultCodes(t testing.TB, doc *etree.Document) string {
+	t.Helper()
+	return attr(t, doc, "//detail/error", "firstcode") + "/" + attr(t, doc, "//detail/error", "secondcode")
+}
+
+var errStop = errors.New("stop")
