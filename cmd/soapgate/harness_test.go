@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -74,7 +73,10 @@ func (ts *testServer) Stop() {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(p []byte) (int, error) { w.t.Log(strings.TrimSpace(string(p))); return len(p), nil }
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
 
 var demo = map[string]string{"merchant_id": "700001", "login": "demo_login", "password": "demo_password1"}
 
@@ -202,4 +204,12 @@ func faultCodes(t testing.TB, doc *etree.Document) string {
 	return attr(t, doc, "//detail/error", "firstcode") + "/" + attr(t, doc, "//detail/error", "secondcode")
 }
 
-var errStop = errors.New("stop")
+func etreeRead(t testing.TB, res *http.Response) *etree.Document {
+	t.Helper()
+	defer res.Body.Close()
+	doc := etree.NewDocument()
+	if _, err := doc.ReadFrom(res.Body); err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
