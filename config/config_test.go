@@ -1,0 +1,77 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"soapgate/config"
+)
+
+func write(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoad_DefaultConfigAndEnv(t *testing.T) {
+	t.Setenv("SOAPGATE_LISTEN", "127.0.0.1:9999")
+	t.Setenv("SOAPGATE_DATABASE_PATH", "/tmp/x.db")
+	t.Setenv("SOAPGATE_CLOCK", "test")
+	c, err := config.Load("../config.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9999" || c.Database.Path != "/tmp/x.db" || c.Clock != "test" {
+		t.Fatalf("env did not win: %+v", c)
+	}
+	if len(c.Merchants) != 2 || c.Merchants[1].RequestSignature != "required" {
+		t.Fatalf("merchants = %+v", c.Merchants)
+	}
+	ms, err := c.BuildMerchants()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := ms.Get("700001"); m == nil || m.PublicKey == nil || m.ResponseSecurity != "both" {
+		t.Fatalf("700001 = %+v", m)
+	}
+	if got := c.Resolve("fixtures/keys/gateway.crt"); got != filepath.Join("..", "fixtures/keys/gateway.crt") {
+		t.Fatalf("Resolve = %s", got)
+	}
+}
+
+func TestLoad_NoFileUsesDefaults(t *testing.T) {
+	_, err := config.Load("")
+	if err == nil || !strings.Contains(err.Error(), "no merchants configured") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestLoad_Errors(t *testing.T) {
+	merchant := func(id, extra string) string {
+		return "  - id: \"" + id + "\"\n    login: l\n    password: p\n    secret: s\n" + extra
+	}
+	for name, tc := range map[string]struct{ body, want string }{
+		"duplicate merchant": {"merchants:\n" + merchant("1", "") + merchant("1", ""), `merchants[1] (id "1"): duplicate merchant id`},
+		"bad policy":         {"merchants:\n" + merchant("1", "    request_signature: sometimes\n"), "request_signature must be off, optional or required"},
+		"required needs key": {"merchants:\n" + merchant("1", "    request_signature: required\n"), "request_signature required needs public_key"},
+		"bad clock":          {"clock: fast\nmerchants:\n" + merchant("1", ""), `clock must be real or test, not "fast"`},
+		"bad yaml":           {"merchants: [", "read config"},
+	} {
+		_, err := config.Load(write(t, tc.body))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err = %v, want %q", name, err, tc.want)
+		}
+	}
+	c, err := config.Load(write(t, "merchants:\n"+merchant("1", "    public_key: missing.pem\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.BuildMerchants(); err == nil || !strings.Contains(err.Error(), "merchant 1 public_key") {
+		t.Fatalf("missing key file: %v", err)
+	}
+}
