@@ -37,6 +37,7 @@ type DB struct {
 	MaxBatch int // commands per commit; DefaultMaxBatch
 
 	w, r    *sql.DB
+	cache   *orderCache
 	reqs    chan *writeReq
 	closing chan struct{}
 	wg      sync.WaitGroup
@@ -61,6 +62,7 @@ func Open(path string) (*DB, error) {
 	q.Set("_foreign_keys", "on")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
+	q.Set("_stmt_cache_size", "64") // prepare each statement once per connection
 	w, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, err
@@ -75,7 +77,7 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r,
+	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders),
 		reqs: make(chan *writeReq, 1024), closing: make(chan struct{})}
 	if err := db.init(); err != nil {
 		w.Close()
@@ -185,7 +187,7 @@ func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(&txn{q: tx})
+	return fn(&txn{q: tx, cache: db.cache})
 }
 
 func (db *DB) writer() {
@@ -235,7 +237,7 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	t := &txn{q: tx}
+	t := &txn{q: tx, touched: make(map[cacheKey]struct{})}
 	for i, req := range batch {
 		if _, err := tx.Exec("SAVEPOINT cmd"); err != nil {
 			errs[i] = err
@@ -251,7 +253,11 @@ func (db *DB) commit(batch []*writeReq) {
 			errs[i] = errors.Join(errs[i], err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	// Invalidate before anyone is answered, and even when the commit failed (it may have
+	// reached the file), so no caller can read an older state than it was told of.
+	db.cache.invalidate(t.touched)
+	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("commit: %w", err)
 		}

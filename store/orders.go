@@ -18,8 +18,19 @@ type querier interface {
 	QueryRow(query string, args ...any) *sql.Row
 }
 
-// txn implements gateway.Tx over one SQLite transaction.
-type txn struct{ q querier }
+// txn implements gateway.Tx over one SQLite transaction. A read transaction carries the
+// order cache; a write transaction records the ordernumbers it touches to invalidate them.
+type txn struct {
+	q       querier
+	cache   *orderCache
+	touched map[cacheKey]struct{}
+}
+
+func (t *txn) touch(o *gateway.Order) {
+	if t.touched != nil {
+		t.touched[cacheKey{o.MerchantID, o.OrderNumber}] = struct{}{}
+	}
+}
 
 const orderColumns = `id, billnumber, merchant_id, ordernumber, amount, currency, comment,
 	firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
@@ -68,9 +79,29 @@ func (t *txn) OrderByBill(merchantID, bill string) (*gateway.Order, error) {
 }
 
 func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) ([]*gateway.Order, error) {
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders
-		WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`,
-		merchantID, orderNumber, millis(w.From), millis(w.To))
+	if t.cache == nil {
+		return t.queryOrders(`SELECT `+orderColumns+` FROM orders
+			WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`,
+			merchantID, orderNumber, millis(w.From), millis(w.To))
+	}
+	k := cacheKey{merchantID, orderNumber}
+	all, epoch, ok := t.cache.get(k)
+	if !ok {
+		var err error
+		all, err = t.queryOrders(`SELECT `+orderColumns+` FROM orders
+			WHERE merchant_id = ? AND ordernumber = ? ORDER BY created, id`, merchantID, orderNumber)
+		if err != nil {
+			return nil, err
+		}
+		t.cache.put(k, all, epoch)
+	}
+	out := all[:0:0]
+	for _, o := range all {
+		if w.Contains(o.Created) {
+			out = append(out, o)
+		}
+	}
+	return out, nil
 }
 
 // maxListed bounds an orderresult list without ordernumber or billnumber.
@@ -103,6 +134,7 @@ func (t *txn) InsertOrder(o *gateway.Order) error {
 		c.FirstName, c.LastName, c.MiddleName, c.Email, c.MobilePhone, c.IPAddress, o.State, o.TwoStage, o.TestMode,
 		o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref,
 		millis(o.Created), millis(o.Updated), o.LastSeq)
+	t.touch(o)
 	if isUnique(err, "orders.billnumber") {
 		return gateway.ErrBillTaken
 	}
@@ -114,6 +146,7 @@ func (t *txn) InsertOrder(o *gateway.Order) error {
 }
 
 func (t *txn) UpdateOrder(o *gateway.Order) error {
+	t.touch(o)
 	k := o.Card
 	_, err := t.q.Exec(`UPDATE orders SET state = ?, captured = ?, refunded = ?, card_bin = ?, card_last4 = ?,
 		card_brand = ?, card_exp_month = ?, card_exp_year = ?, card_holder = ?, card_ref = ?, updated = ?, last_seq = ?
