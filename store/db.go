@@ -182,12 +182,53 @@ func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
 
 // View runs fn in a read transaction on the reader pool.
 func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
-	tx, err := db.r.BeginTx(ctx, nil)
-	if err != nil {
-		return err
+	lt := &lazyTx{ctx: ctx, db: db.r}
+	defer lt.close()
+	return fn(&txn{q: lt, cache: db.cache})
+}
+
+// lazyTx begins its read transaction at the first query, so a View answered from the
+// order cache never touches SQLite.
+type lazyTx struct {
+	ctx context.Context
+	db  *sql.DB
+	tx  *sql.Tx
+	err error
+}
+
+func (l *lazyTx) begin() error {
+	if l.tx == nil && l.err == nil {
+		l.tx, l.err = l.db.BeginTx(l.ctx, nil)
 	}
-	defer tx.Rollback()
-	return fn(&txn{q: tx, cache: db.cache})
+	return l.err
+}
+
+func (l *lazyTx) close() {
+	if l.tx != nil {
+		l.tx.Rollback()
+	}
+}
+
+func (l *lazyTx) Exec(query string, args ...any) (sql.Result, error) {
+	if err := l.begin(); err != nil {
+		return nil, err
+	}
+	return l.tx.Exec(query, args...)
+}
+
+func (l *lazyTx) Query(query string, args ...any) (*sql.Rows, error) {
+	if err := l.begin(); err != nil {
+		return nil, err
+	}
+	return l.tx.Query(query, args...)
+}
+
+func (l *lazyTx) QueryRow(query string, args ...any) *sql.Row {
+	if err := l.begin(); err != nil {
+		// sql.Row cannot carry our error; the same query outside a transaction reports its own.
+		return l.db.QueryRowContext(l.ctx, query, args...)
+	}
+	return l.tx.QueryRow(query, args...)
 }
 
 func (db *DB) writer() {
