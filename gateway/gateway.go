@@ -18,17 +18,25 @@ type Gateway struct {
 	Clock     Clock
 	Merchants *Merchants
 	Logger    *slog.Logger
+	Jobs      *Jobs // work that becomes due with time; features register theirs
 }
 
 // PayRequest is a server-to-server card payment (silentpay).
 type PayRequest struct {
-	OrderNumber string
-	Amount      string
-	Currency    string
-	Comment     string
-	TwoStage    string // delay: "0"/"" one-stage, "1" two-stage
-	Card        CardData
-	Customer    Customer
+	OrderNumber    string
+	Amount         string
+	Currency       string
+	Comment        string
+	TwoStage       string // delay: "0"/"" one-stage, "1" two-stage
+	Card           CardData
+	Customer       Customer
+	CustomerNumber string           // save the card for this customer and return a token
+	Recurring      RecurringRequest // recurring consent, when Indicator is "1"
+}
+
+// RecurringRequest is the recurring consent a payment may carry, as the client sent it.
+type RecurringRequest struct {
+	Indicator, MinAmount, MaxAmount, Period, MaxDate string
 }
 
 // Pay authorises a card payment. The order is committed In Process before the processor is
@@ -53,6 +61,10 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	if err := validateCard(req.Card); err != nil {
 		return nil, err
 	}
+	extras, err := g.parseExtras(m, req)
+	if err != nil {
+		return nil, err
+	}
 	card, err := g.Processor.Tokenize(req.Card)
 	if err != nil {
 		return nil, fmt.Errorf("tokenize: %w", err)
@@ -66,25 +78,44 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	op := &Operation{Type: OpPayment, State: OpInProcess, Amount: amount, Currency: currency,
 		ResponseCode: "AS300", Message: "In process", IPAddress: req.Customer.IPAddress, Created: now}
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		if _, err := tx.OrderHoldingMoney(m.ID, orderNumber); err == nil {
-			return ErrDuplicateOrder
-		} else if !errors.Is(err, ErrNoRows) {
+		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
 			return err
 		}
-		return insertOrder(tx, order, op)
+		if err := insertOrder(tx, order, op); err != nil {
+			return err
+		}
+		return g.extrasCreated(tx, m, order, extras)
 	})
 	if err != nil {
 		return nil, err
 	}
-	res, err := g.Processor.Authorize(ctx, authRequest(order, now))
+	return g.Authorize(ctx, m, order, op)
+}
+
+// checkDuplicate refuses a new payment under an ordernumber that still holds money (10/204).
+func checkDuplicate(tx Tx, merchantID, orderNumber string) error {
+	if _, err := tx.OrderHoldingMoney(merchantID, orderNumber); err == nil {
+		return ErrDuplicateOrder
+	} else if !errors.Is(err, ErrNoRows) {
+		return err
+	}
+	return nil
+}
+
+// Authorize asks the processor about a committed In Process order and commits the outcome,
+// with everything that follows from it (saved card, recurring consent, notification).
+func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
+	res, err := g.Processor.Authorize(ctx, authRequest(order, g.Clock.Now()))
 	if err != nil {
 		// The order stays In Process and Recover settles it; the client reads it with orderstate.
 		return nil, fmt.Errorf("authorize %s: %w", order.BillNumber, err)
 	}
-	if err := g.Store.Update(ctx, func(tx Tx) error { return applyAuth(tx, order, op, res, g.Clock.Now()) }); err != nil {
-		return nil, err
-	}
-	return &Reply{Order: order, Op: op}, nil
+	var reply *Reply
+	err = g.Store.Update(ctx, func(tx Tx) (err error) {
+		reply, err = g.settle(tx, m, order, op, res, EventPayment)
+		return err
+	})
+	return reply, err
 }
 
 func authRequest(o *Order, now time.Time) AuthRequest {
@@ -108,11 +139,12 @@ func insertOrder(tx Tx, order *Order, op *Operation) error {
 	return tx.InsertOperation(op)
 }
 
-// applyAuth records the processor's answer on the payment operation and the order.
-func applyAuth(tx Tx, order *Order, op *Operation, res AuthResult, now time.Time) error {
+// settle records the processor's answer on the payment operation and the order, then what
+// follows from it, all in the caller's transaction.
+func (g *Gateway) settle(tx Tx, m *Merchant, order *Order, op *Operation, res AuthResult, event Event) (*Reply, error) {
 	code := ResponseCode(res.ISOCode)
 	op.ResponseCode, op.Message, op.CustomerMessage, op.Recommendation = code, messages[code], customerMessages[code], recommendations[code]
-	order.Updated = now
+	order.Updated = g.Clock.Now()
 	if res.Approved {
 		op.State, op.ApprovalCode = OpSuccess, res.ApprovalCode
 		if order.TwoStage {
@@ -124,9 +156,16 @@ func applyAuth(tx Tx, order *Order, op *Operation, res AuthResult, now time.Time
 		op.State, order.State = OpFailed, StateDeclined
 	}
 	if err := tx.UpdateOperation(op); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.UpdateOrder(order)
+	if err := tx.UpdateOrder(order); err != nil {
+		return nil, err
+	}
+	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
+	if err := g.afterSettle(tx, m, reply); err != nil {
+		return nil, err
+	}
+	return reply, g.stateChanged(tx, m, event, reply)
 }
 
 // Recover settles payments that a crash left In Process: the processor tells what it did.
@@ -156,7 +195,16 @@ func (g *Gateway) Recover(ctx context.Context) (int, error) {
 			if err != nil || len(ops) == 0 {
 				return err
 			}
-			return applyAuth(tx, order, ops[len(ops)-1], res, g.Clock.Now())
+			m := g.Merchants.Get(order.MerchantID)
+			if m == nil {
+				return fmt.Errorf("order %s: merchant %s is no longer configured", order.BillNumber, order.MerchantID)
+			}
+			event := EventPayment
+			if ops[0].Type == OpRecurring {
+				event = EventRecurring
+			}
+			_, err = g.settle(tx, m, order, ops[0], res, event)
+			return err
 		})
 		if err != nil {
 			return settled, err

@@ -133,9 +133,22 @@ func (o *Operation) ExtBillNumber(order *Order) string {
 
 // Reply is the outcome of an operation: the order after it and the operation itself.
 type Reply struct {
-	Order *Order
-	Op    *Operation
+	Order          *Order
+	Op             *Operation
+	ISOCode        string // the processor's code for a payment ("00" approved)
+	Token          string // the saved card's token, when the payment saved one
+	RecurringState string // "Activated" when the payment stored recurring consent
 }
+
+// Event is what a merchant is notified of (config notify.events).
+type Event string
+
+const (
+	EventPayment   Event = "payment"   // a payment approved, delayed or declined
+	EventCharge    Event = "charge"    // a confirm
+	EventCancel    Event = "cancel"    // a void or refund
+	EventRecurring Event = "recurring" // a merchant-initiated recurring charge
+)
 
 // OrderDetail is an order with all its operations, as orderresult lists them.
 type OrderDetail struct {

@@ -100,7 +100,7 @@ func (g *Gateway) Confirm(ctx context.Context, m *Merchant, req AmountRequest) (
 			return err
 		}
 		reply = &Reply{Order: order, Op: op}
-		return nil
+		return g.stateChanged(tx, m, EventCharge, reply)
 	})
 	return reply, err
 }
@@ -184,7 +184,7 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 			return err
 		}
 		reply = &Reply{Order: order, Op: op}
-		return nil
+		return g.stateChanged(tx, m, EventCancel, reply)
 	})
 	return reply, err
 }

@@ -16,8 +16,18 @@ type Store interface {
 // Window is a half-open time range [From, To).
 type Window struct{ From, To time.Time }
 
-// Tx is what the domain may read and write inside a transaction.
+// Tx is what the domain may read and write inside a transaction: orders and operations,
+// and each feature's own tables.
 type Tx interface {
+	OrderTx
+	SettingsTx
+	OutboxTx
+	RecurringTx
+	PageTx
+}
+
+// OrderTx reads and writes orders and their operations.
+type OrderTx interface {
 	OrderByBill(merchantID, billNumber string) (*Order, error) // ErrNoRows when absent
 	OrdersByNumber(merchantID, orderNumber string, w Window) ([]*Order, error)
 	Orders(merchantID string, w Window) ([]*Order, error)
@@ -31,6 +41,12 @@ type Tx interface {
 	Operations(orderID int64) ([]*Operation, error)
 	InsertOperation(op *Operation) error // sets op.ID
 	UpdateOperation(op *Operation) error
+}
+
+// SettingsTx keeps small named values, such as where a test clock stands.
+type SettingsTx interface {
+	Setting(name string) (string, error) // ErrNoRows when unset
+	SetSetting(name, value string) error
 }
 
 // ErrBillTaken is returned by InsertOrder when the billnumber exists already.

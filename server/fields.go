@@ -140,6 +140,7 @@ func (c checks) opRecord(m *gateway.Merchant, r *gateway.Reply, packet string) (
 		v[k] = val
 	}
 	v["slipno"] = strconv.FormatInt(r.Op.ID, 10)
+	v["token"], v["recurringstate"] = r.Token, r.RecurringState
 	v["orderstate"] = string(r.Order.State)
 	var err error
 	v["checkvalue"], v["signature"], err = c.of(m, m.ID+r.Order.OrderNumber+r.Op.Amount.String()+r.Op.Currency+string(r.Order.State))

@@ -32,11 +32,15 @@ type Server struct {
 	MaxBody  int64 // bytes; DefaultMaxBody
 	MaxDepth int   // XML nesting; DefaultMaxDepth
 
+	AdminToken string             // enables /admin/* (with a test clock)
+	TestClock  *gateway.TestClock // nil on the real clock
+
 	checks checks
 }
 
-// Handler returns the routes: each service path, its WSDL, /keys/gateway.crt and /healthz.
-func (s *Server) Handler() http.Handler {
+// Handler returns the routes: each service path, its WSDL, /keys/gateway.crt, /admin/clock
+// and /healthz; extra handlers (the web pages) are mounted beside them.
+func (s *Server) Handler(extra ...Route) http.Handler {
 	if s.MaxBody == 0 {
 		s.MaxBody = DefaultMaxBody
 	}
@@ -58,6 +62,8 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "application/x-pem-file")
 		w.Write(s.CertPEM)
 	})
+	mux.HandleFunc("/admin/clock", s.adminClock)
+	mux.HandleFunc("/admin/", http.NotFound)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		if s.Ping != nil {
 			if err := s.Ping(r.Context()); err != nil {
@@ -67,7 +73,16 @@ func (s *Server) Handler() http.Handler {
 		}
 		w.Write([]byte("ok\n"))
 	})
+	for _, rt := range extra {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
 	return s.recoverer(mux)
+}
+
+// Route is a handler mounted beside the web services.
+type Route struct {
+	Pattern string
+	Handler http.Handler
 }
 
 // recoverer turns a panic into a 500 and a log line instead of a dropped connection.

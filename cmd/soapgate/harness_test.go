@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 
@@ -25,6 +24,7 @@ type testServer struct {
 	DBPath string
 	app    *App
 	done   chan error
+	cancel context.CancelFunc
 }
 
 // startServer starts the program as `serve` would, from the repository's config.yaml.
@@ -52,8 +52,9 @@ func startServerAt(t testing.TB, dbPath string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{URL: "http://" + ln.Addr().String(), DBPath: dbPath, app: app, done: make(chan error, 1)}
-	go func() { ts.done <- app.HTTP.Serve(ln) }()
+	ctx, cancel := context.WithCancel(context.Background())
+	ts := &testServer{URL: "http://" + ln.Addr().String(), DBPath: dbPath, app: app, done: make(chan error, 1), cancel: cancel}
+	go func() { ts.done <- app.Run(ctx, ln) }()
 	t.Cleanup(ts.Stop)
 	return ts
 }
@@ -63,10 +64,10 @@ func (ts *testServer) Stop() {
 	if ts.app == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	ts.app.HTTP.Shutdown(ctx)
-	<-ts.done
+	ts.cancel()
+	if err := <-ts.done; err != nil {
+		panic("server stopped with " + err.Error())
+	}
 	ts.app.Close()
 	ts.app = nil
 }

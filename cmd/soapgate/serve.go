@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,22 +31,41 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return serve(ctx, path)
+			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+			cfg, err := config.Load(path)
+			if err != nil {
+				return err
+			}
+			app, err := Open(cfg, logger)
+			if err != nil {
+				return err
+			}
+			defer app.Close()
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return err
+			}
+			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", cfg.Resolve(cfg.Database.Path), "clock", cfg.Clock)
+			return app.Run(ctx, ln)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "config.yaml", "configuration file")
 	return cmd
 }
 
+// JobInterval is how often due work runs on its own (the test clock also runs it on each move).
+const JobInterval = time.Second
+
 // App is the running gateway: its parts, wired from the config.
 type App struct {
-	Config *config.Config
-	DB     *store.DB
-	HTTP   *http.Server
-	Logger *slog.Logger
+	Config  *config.Config
+	DB      *store.DB
+	Gateway *gateway.Gateway
+	HTTP    *http.Server
+	Logger  *slog.Logger
 }
 
-// Open builds the app from the config; Close releases it.
+// Open builds the app from the config and settles payments a crash interrupted; Close releases it.
 func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	merchants, err := cfg.BuildMerchants()
 	if err != nil {
@@ -63,16 +83,36 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	gw := &gateway.Gateway{Store: db, Processor: processor.Test{}, Clock: gateway.RealClock{}, Merchants: merchants, Logger: logger}
-	if n, err := gw.Recover(context.Background()); err != nil {
+	app := &App{Config: cfg, DB: db, Logger: logger}
+	if err := app.wire(merchants, key, certPEM); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("settle interrupted payments: %w", err)
+		return nil, err
+	}
+	return app, nil
+}
+
+func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []byte) error {
+	cfg, logger := a.Config, a.Logger
+	var clock gateway.Clock = gateway.RealClock{}
+	var testClock *gateway.TestClock
+	if cfg.Clock == "test" {
+		var err error
+		if testClock, err = gateway.NewTestClock(context.Background(), a.DB); err != nil {
+			return fmt.Errorf("test clock: %w", err)
+		}
+		clock = testClock
+	}
+	gw := &gateway.Gateway{Store: a.DB, Processor: processor.Test{}, Clock: clock, Merchants: merchants,
+		Logger: logger, Jobs: &gateway.Jobs{}}
+	a.Gateway = gw
+	if n, err := gw.Recover(context.Background()); err != nil {
+		return fmt.Errorf("settle interrupted payments: %w", err)
 	} else if n > 0 {
 		logger.Info("settled interrupted payments", "count", n)
 	}
-	srv := &server.Server{Gateway: gw, Signer: signer.New(key), CertPEM: certPEM, Ping: db.Ping, Logger: logger,
-		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth}
-	hs := &http.Server{
+	srv := &server.Server{Gateway: gw, Signer: signer.New(key), CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
+		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
 		Handler:           srv.Handler(),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
@@ -82,40 +122,50 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	return &App{Config: cfg, DB: db, HTTP: hs, Logger: logger}, nil
+	return nil
 }
 
-// Close stops the database writer after what is queued.
-func (a *App) Close() error { return a.DB.Close() }
+// Run serves on ln and runs due work in the background until ctx ends, then shuts down
+// gracefully: requests in flight finish and queued writes commit.
+func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	bg, stopBG := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.runJobs(bg)
+	}()
+	defer func() { stopBG(); <-done }()
 
-func serve(ctx context.Context, path string) error {
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg, err := config.Load(path)
-	if err != nil {
-		return err
-	}
-	app, err := Open(cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer app.Close()
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
-	}
-	logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", cfg.Resolve(cfg.Database.Path))
 	errc := make(chan error, 1)
-	go func() { errc <- app.HTTP.Serve(ln) }()
+	go func() { errc <- a.HTTP.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	logger.Info("shutting down")
+	a.Logger.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if err := app.HTTP.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := a.HTTP.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
+
+func (a *App) runJobs(ctx context.Context) {
+	t := time.NewTicker(JobInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.Gateway.Jobs.Run(ctx, a.Gateway.Clock.Now()); err != nil && ctx.Err() == nil {
+				a.Logger.Error("due jobs", "err", err)
+			}
+		}
+	}
+}
+
+// Close stops the database writer after what is queued.
+func (a *App) Close() error { return a.DB.Close() }

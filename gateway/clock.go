@@ -1,0 +1,99 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// TestClock is the sandbox clock of contract section 9: it stands still between moves, and
+// every move is kept in the database so that a restart resumes where it stood.
+type TestClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	store Store
+}
+
+// settingClock names the test clock's row in the settings.
+const settingClock = "test_clock"
+
+// NewTestClock loads the clock from the store, starting it at the real time when the
+// database has none yet.
+func NewTestClock(ctx context.Context, store Store) (*TestClock, error) {
+	c := &TestClock{store: store}
+	err := store.Update(ctx, func(tx Tx) error {
+		v, err := tx.Setting(settingClock)
+		if errors.Is(err, ErrNoRows) {
+			c.now = time.Now().UTC().Truncate(time.Second)
+			return tx.SetSetting(settingClock, c.now.Format(time.RFC3339Nano))
+		}
+		if err != nil {
+			return err
+		}
+		c.now, err = time.Parse(time.RFC3339Nano, v)
+		return err
+	})
+	return c, err
+}
+
+// Now is where the clock stands.
+func (c *TestClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock (never backwards) and keeps it.
+func (c *TestClock) Set(ctx context.Context, t time.Time) (time.Time, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t = t.UTC()
+	if t.Before(c.now) {
+		return c.now, Invalid(CodeParam, "the test clock does not move backwards (it stands at %s)", c.now.Format(time.RFC3339))
+	}
+	err := c.store.Update(ctx, func(tx Tx) error { return tx.SetSetting(settingClock, t.Format(time.RFC3339Nano)) })
+	if err != nil {
+		return c.now, err
+	}
+	c.now = t
+	return t, nil
+}
+
+// Job is work that becomes due with time: notification retries, scheduled charges,
+// payment-page timeouts, the end of retry windows. RunDue does everything due at now.
+type Job interface {
+	RunDue(ctx context.Context, now time.Time) error
+}
+
+// JobFunc adapts a function to Job.
+type JobFunc func(ctx context.Context, now time.Time) error
+
+func (f JobFunc) RunDue(ctx context.Context, now time.Time) error { return f(ctx, now) }
+
+// Jobs runs the registered jobs one pass at a time: a background ticker and the test
+// clock's moves share it, so a pass never overlaps another.
+type Jobs struct {
+	mu   sync.Mutex
+	jobs []Job
+}
+
+// Add registers a job.
+func (j *Jobs) Add(job Job) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.jobs = append(j.jobs, job)
+}
+
+// Run runs every job once for now and returns their errors joined.
+func (j *Jobs) Run(ctx context.Context, now time.Time) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var errs []error
+	for _, job := range j.jobs {
+		if err := job.RunDue(ctx, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}

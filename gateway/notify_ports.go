@@ -1,0 +1,4 @@
+package gateway
+
+// OutboxTx writes and reads the notification outbox (result notifications to merchants).
+type OutboxTx interface{}
