@@ -30,7 +30,7 @@ func TestDurability_RestartKeepsOrdersAndSettlesInterruptedPayments(t *testing.T
 	for _, c := range []struct{ num, ref string }{{"crash-ok", "tp_ok_1"}, {"crash-dec", "tp_d51_2"}} {
 		o := &gateway.Order{BillNumber: "90000000000000" + c.num[len(c.num)-2:], MerchantID: "700001", OrderNumber: c.num,
 			Amount: 5000, Currency: "RUB", State: gateway.StateInProcess, TestMode: true, LastSeq: 1,
-			Card: gateway.Card{Bin: "411111", Last4: "1111", Brand: "VISA", ExpMonth: "12", ExpYear: "2030", Ref: c.ref},
+			Card:    gateway.Card{Bin: "411111", Last4: "1111", Brand: "VISA", ExpMonth: "12", ExpYear: "2030", Ref: c.ref},
 			Created: now, Updated: now}
 		err := db.Update(context.Background(), func(tx gateway.Tx) error {
 			if err := tx.InsertOrder(o); err != nil {
