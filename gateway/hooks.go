@@ -26,8 +26,3 @@ func (g *Gateway) extrasCreated(tx Tx, m *Merchant, order *Order, extras *PayExt
 func (g *Gateway) afterSettle(tx Tx, m *Merchant, reply *Reply) error {
 	return nil
 }
-
-// stateChanged is called after every committed state change the merchant may be notified of.
-func (g *Gateway) stateChanged(tx Tx, m *Merchant, event Event, reply *Reply) error {
-	return nil
-}

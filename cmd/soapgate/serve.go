@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -61,8 +62,11 @@ type App struct {
 	Config  *config.Config
 	DB      *store.DB
 	Gateway *gateway.Gateway
+	Server  *server.Server
 	HTTP    *http.Server
 	Logger  *slog.Logger
+
+	background []func(ctx context.Context) // long-running workers, started by Run
 }
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
@@ -112,9 +116,22 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	srv := &server.Server{Gateway: gw, Signer: signer.New(key), CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
 		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+	a.Server = srv
+	// Each feature wires itself in its own file: notifications, recurring series and
+	// schedules, the payment page and order monitor.
+	if err := a.wireNotify(key); err != nil {
+		return fmt.Errorf("notifications: %w", err)
+	}
+	if err := a.wireRecurring(); err != nil {
+		return fmt.Errorf("recurring: %w", err)
+	}
+	routes, err := a.webRoutes()
+	if err != nil {
+		return fmt.Errorf("web: %w", err)
+	}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           srv.Handler(),
+		Handler:           srv.Handler(routes...),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
@@ -129,12 +146,15 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 // gracefully: requests in flight finish and queued writes commit.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	bg, stopBG := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		a.runJobs(bg)
-	}()
-	defer func() { stopBG(); <-done }()
+	var wg sync.WaitGroup
+	for _, worker := range append([]func(context.Context){a.runJobs}, a.background...) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker(bg)
+		}()
+	}
+	defer func() { stopBG(); wg.Wait() }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- a.HTTP.Serve(ln) }()
