@@ -29,6 +29,11 @@ type Config struct {
 		Key        string        `mapstructure:"key"`
 		Cert       string        `mapstructure:"cert"`
 		PaymentTTL time.Duration `mapstructure:"payment_ttl"`
+		// Notification delivery: the intervals between attempts (their count + 1 attempts in
+		// all), the timeout of one attempt, and how many run at once.
+		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
+		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
+		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
 	} `mapstructure:"gateway"`
 	Limits struct {
 		BodyBytes      int64         `mapstructure:"body_bytes"`
@@ -64,17 +69,20 @@ type Merchant struct {
 }
 
 var defaults = map[string]any{
-	"listen":                 "127.0.0.1:8080",
-	"database.path":          "data/soapgate.db",
-	"clock":                  "real",
-	"admin.token":            "",
-	"gateway.key":            "fixtures/keys/gateway.key.pem",
-	"gateway.cert":           "fixtures/keys/gateway.crt",
-	"gateway.payment_ttl":    "24h",
-	"limits.body_bytes":      1 << 20,
-	"limits.xml_depth":       64,
-	"limits.header_timeout":  "10s",
-	"limits.request_timeout": "30s",
+	"listen":                     "127.0.0.1:8080",
+	"database.path":              "data/soapgate.db",
+	"clock":                      "real",
+	"admin.token":                "",
+	"gateway.key":                "fixtures/keys/gateway.key.pem",
+	"gateway.cert":               "fixtures/keys/gateway.crt",
+	"gateway.payment_ttl":        "24h",
+	"gateway.notify_retries":     []string{"1m", "5m", "15m", "30m", "60m", "60m", "60m"},
+	"gateway.notify_timeout":     "10s",
+	"gateway.notify_concurrency": 16,
+	"limits.body_bytes":          1 << 20,
+	"limits.xml_depth":           64,
+	"limits.header_timeout":      "10s",
+	"limits.request_timeout":     "30s",
 }
 
 // Load reads the file at path (optional when empty) and the SOAPGATE_* environment.
@@ -141,6 +149,17 @@ func (c *Config) validate() error {
 		if m.RequestSignature == "required" && m.PublicKey == "" {
 			errs = append(errs, fmt.Errorf("%s: request_signature required needs public_key", where))
 		}
+		if !oneOf(m.Notify.Protocol, "", "post", "soap") {
+			errs = append(errs, fmt.Errorf("%s: notify.protocol must be post or soap", where))
+		}
+		for _, e := range m.Notify.Events {
+			if !oneOf(e, "payment", "charge", "cancel", "recurring") {
+				errs = append(errs, fmt.Errorf("%s: notify.events: unknown event %q (payment, charge, cancel, recurring)", where, e))
+			}
+		}
+		if u := m.Notify.URL; u != "" && !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			errs = append(errs, fmt.Errorf("%s: notify.url must be an http or https URL", where))
+		}
 		if _, ok := gateway.ParseCurrency(m.Currency, "RUB"); !ok {
 			errs = append(errs, fmt.Errorf("%s: currency %q is not supported", where, m.Currency))
 		}
@@ -167,6 +186,11 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts, CheckvalueNoSeparator: mc.CheckvalueNoSep,
 		}
 		m.Currency, _ = gateway.ParseCurrency(mc.Currency, "RUB")
+		m.Notify = gateway.NotifyConfig{URL: mc.Notify.URL, Protocol: def(mc.Notify.Protocol, "post"), XMLDSig: mc.Notify.XMLDSig,
+			Events: map[gateway.Event]bool{}}
+		for _, e := range mc.Notify.Events {
+			m.Notify.Events[gateway.Event(e)] = true
+		}
 		if mc.PublicKey != "" {
 			key, err := signer.LoadPublicKey(c.Resolve(mc.PublicKey))
 			if err != nil {

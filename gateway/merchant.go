@@ -24,8 +24,17 @@ type Merchant struct {
 	Currency              string
 	TestMode              bool
 	ReturnHosts           []string
+	Notify                NotifyConfig
 
 	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
+}
+
+// NotifyConfig is where and how a merchant hears of results (contract section 8).
+type NotifyConfig struct {
+	URL      string         // empty: no notifications
+	Protocol string         // post | soap
+	Events   map[Event]bool // which events are sent
+	XMLDSig  bool           // sign SOAP payloads with an enveloped XML-DSig signature
 }
 
 // Merchants is the registry of configured merchants.

@@ -138,6 +138,7 @@ type Reply struct {
 	ISOCode        string // the processor's code for a payment ("00" approved)
 	Token          string // the saved card's token, when the payment saved one
 	RecurringState string // "Activated" when the payment stored recurring consent
+	CustomerNumber string // the customer the card was saved for
 }
 
 // Event is what a merchant is notified of (config notify.events).

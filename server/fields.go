@@ -41,15 +41,7 @@ const (
 	meanSubtypeNone = ""
 )
 
-// dateLayout is the contract's DD.MM.YYYY HH:MM:SS, GMT.
-const dateLayout = "02.01.2006 15:04:05"
-
-func formatDate(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(dateLayout)
-}
+func formatDate(t time.Time) string { return gateway.FormatDate(t) }
 
 func boolDigit(b bool) string {
 	if b {

@@ -38,6 +38,7 @@ type DB struct {
 
 	w, r    *sql.DB
 	cache   *orderCache
+	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}
 	wg      sync.WaitGroup
@@ -77,7 +78,7 @@ func Open(path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders),
+	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders), kick: make(chan struct{}, 1),
 		reqs: make(chan *writeReq, 1024), closing: make(chan struct{})}
 	if err := db.init(); err != nil {
 		w.Close()
@@ -152,6 +153,9 @@ func (db *DB) migrateOne(name string) error {
 	}
 	return tx.Commit()
 }
+
+// Outbox signals after each commit that queued notifications, so that they are sent at once.
+func (db *DB) Outbox() <-chan struct{} { return db.kick }
 
 // Ping reports whether the database answers.
 func (db *DB) Ping(ctx context.Context) error {
@@ -298,6 +302,12 @@ func (db *DB) commit(batch []*writeReq) {
 	// Invalidate before anyone is answered, and even when the commit failed (it may have
 	// reached the file), so no caller can read an older state than it was told of.
 	db.cache.invalidate(t.touched)
+	if err == nil && t.outboxed {
+		select {
+		case db.kick <- struct{}{}:
+		default: // a wake-up is pending already
+		}
+	}
 	if err != nil {
 		for i := range errs {
 			errs[i] = fmt.Errorf("commit: %w", err)

@@ -21,9 +21,10 @@ type querier interface {
 // txn implements gateway.Tx over one SQLite transaction. A read transaction carries the
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
-	q       querier
-	cache   *orderCache
-	touched map[cacheKey]struct{}
+	q        querier
+	cache    *orderCache
+	touched  map[cacheKey]struct{}
+	outboxed bool // the transaction queued a notification: wake the deliverer after commit
 }
 
 func (t *txn) touch(o *gateway.Order) {

@@ -35,10 +35,20 @@ func startServer(t testing.TB) *testServer {
 
 func startServerAt(t testing.TB, dbPath string) *testServer {
 	t.Helper()
+	return startServerWith(t, dbPath, nil)
+}
+
+// startServerWith starts the server after letting configure change the loaded config
+// (for example to point a merchant's notifications at a test receiver).
+func startServerWith(t testing.TB, dbPath string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
 	cfg, err := config.Load("../../config.yaml")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if configure != nil {
+		configure(cfg)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
@@ -212,5 +222,11 @@ func etreeRead(t testing.TB, res *http.Response) *etree.Document {
 	if _, err := doc.ReadFrom(res.Body); err != nil {
 		t.Fatal(err)
 	}
+	return doc
+}
+
+func parseXMLString(s string) *etree.Document {
+	doc := etree.NewDocument()
+	doc.ReadFromString(s)
 	return doc
 }

@@ -1,8 +1,32 @@
 package main
 
-import "crypto/rsa"
+import (
+	"crypto/rsa"
+	"net/http"
 
-// wireNotify sets up result notifications to merchants (contract section 8).
+	"soapgate/notify"
+	"soapgate/signer"
+)
+
+// wireNotify sets up result notifications to merchants (contract section 8): the deliverer
+// runs in the background, woken by commits that queue notifications, and as a due job so
+// that a test clock's move runs the retries that became due.
 func (a *App) wireNotify(key *rsa.PrivateKey) error {
+	dsig, err := signer.NewXMLSigner(key, a.Server.CertPEM)
+	if err != nil {
+		return err
+	}
+	cfg := a.Config.Gateway
+	d := &notify.Deliverer{
+		Store: a.DB, Merchants: a.Gateway.Merchants, Clock: a.Gateway.Clock,
+		Checks:      notify.Checks{Signer: a.Server.Signer, DSig: dsig},
+		Client:      &http.Client{Timeout: cfg.NotifyTimeout},
+		Retries:     cfg.NotifyRetries,
+		Concurrency: cfg.NotifyConcurrency,
+		Kick:        a.DB.Outbox(),
+		Logger:      a.Logger,
+	}
+	a.Gateway.Jobs.Add(d)
+	a.background = append(a.background, d.Run)
 	return nil
 }
