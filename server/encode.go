@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"soapgate/gateway"
+	"soapgate/signer"
 )
 
 // Response formats of the Format parameter (Assist).
@@ -92,10 +93,19 @@ func soapContentType(v12 bool) string {
 }
 
 // encodeSOAP writes a SOAP answer; a non-zero code gives an empty list with the codes
-// (the form-post convention; SOAP requests get a Fault instead, see writeFault).
+// (the form-post convention; SOAP requests get a Fault instead, see encodeFault).
 func encodeSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, first, second int) {
 	soapOpen(b, v12)
+	soapPayload(b, s, recs, first, second, "")
+	soapClose(b)
+}
+
+// soapPayload writes the Body's element; id, when set, is its Id attribute (for XML-DSig).
+func soapPayload(b *bytes.Buffer, s *shape, recs []record, first, second int, id string) {
 	b.WriteString(`<ws:` + s.soapElement + ` xmlns:ws="` + nsWS + `"`)
+	if id != "" {
+		b.WriteString(` Id="` + id + `"`)
+	}
 	if s.soapInner != "" {
 		b.WriteString("><" + s.soapInner)
 	}
@@ -106,7 +116,21 @@ func encodeSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, first, secon
 		b.WriteString("</" + s.soapInner + ">")
 	}
 	b.WriteString("</ws:" + s.soapElement + ">")
+}
+
+// encodeSignedSOAP writes a SOAP answer whose payload element carries an enveloped XML-DSig
+// signature (merchants with xmldsig).
+func encodeSignedSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, dsig *signer.XMLSigner) error {
+	var payload bytes.Buffer
+	soapPayload(&payload, s, recs, 0, 0, "soapgate-payload")
+	signed, err := dsig.SignElement(payload.Bytes(), nsWS)
+	if err != nil {
+		return err
+	}
+	soapOpen(b, v12)
+	b.Write(signed)
 	soapClose(b)
+	return nil
 }
 
 func encodeXML(b *bytes.Buffer, s *shape, recs []record, first, second int) {

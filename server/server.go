@@ -26,6 +26,7 @@ const (
 type Server struct {
 	Gateway  *gateway.Gateway
 	Signer   *signer.Signer
+	DSig     *signer.XMLSigner               // XML-DSig of SOAP answers to merchants with xmldsig
 	CertPEM  []byte                          // served at /keys/gateway.crt
 	Ping     func(ctx context.Context) error // /healthz
 	Logger   *slog.Logger
@@ -174,7 +175,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (in
 		return s.write(w, c, svc.shape, nil, err), c.operation, c.get("merchant_id")
 	}
 	recs, err := handler(s, r.Context(), c, m, formatDate(s.Gateway.Clock.Now()))
+	if err == nil && c.soap && m.Notify.XMLDSig && s.DSig != nil {
+		return s.writeSigned(w, c, svc.shape, recs), c.operation, m.ID
+	}
 	return s.write(w, c, svc.shape, recs, err), c.operation, m.ID
+}
+
+// writeSigned answers a SOAP call with an XML-DSig-signed payload.
+func (s *Server) writeSigned(w http.ResponseWriter, c *call, sh *shape, recs []record) int {
+	var b bytes.Buffer
+	if err := encodeSignedSOAP(&b, c.v12, sh, recs, s.DSig); err != nil {
+		return s.write(w, c, sh, nil, err)
+	}
+	w.Header().Set("Content-Type", soapContentType(c.v12))
+	w.Write(b.Bytes())
+	return http.StatusOK
 }
 
 // write answers in the call's transport and format; it is the one place errors reach the wire.

@@ -58,7 +58,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/orderstate/orderstate.cfm",
 		types: map[string][]string{
 			"orderstate":         cat(cred, f("ordernumber language"), window),
-			"orderstateResponse": cat(f("order"), codes),
+			"orderstateResponse": cat(f("order any"), codes, f("Id")),
 			"Order":              stateF,
 			"error":              errorF,
 		},
@@ -68,7 +68,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/orderresult/orderresult.cfm",
 		types: map[string][]string{
 			"orderresult":         cat(cred, f("ordernumber billnumber language"), window),
-			"orderresultResponse": f("orderresult"),
+			"orderresultResponse": f("orderresult any Id"),
 			"Result":              cat(f("order"), codes),
 			"Order":               cat(resultF, f("operation")),
 			"Operation":           operation,
@@ -80,7 +80,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/charge/charge.cfm",
 		types: map[string][]string{
 			"charge":         cat(f("billnumber"), cred, f("amount currency language")),
-			"chargeResponse": cat(f("orders"), codes),
+			"chargeResponse": cat(f("orders any"), codes, f("Id")),
 			"Orders":         f("order"),
 			"Order":          oporder,
 			"error":          errorF,
@@ -91,7 +91,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/cancel/wscancel.cfm",
 		types: map[string][]string{
 			"WSCancelRequestParams":  cat(f("billnumber"), cred, f("amount currency cancelreason externalrefundid language")),
-			"WSCancelResponseParams": cat(f("order"), codes),
+			"WSCancelResponseParams": cat(f("order any"), codes, f("Id")),
 			"Order":                  oporder,
 			"error":                  errorF,
 		},
@@ -104,7 +104,7 @@ var services = []service{
 				expiremonth expireyear cvc2 cardholder lastname firstname middlename email mobilephone
 				customernumber recurringindicator recurringminamount recurringmaxamount recurringperiod
 				recurringmaxdate checkvalue signature language clientip`)),
-			"silentpayResponse": cat(f("order"), codes),
+			"silentpayResponse": cat(f("order any"), codes, f("Id")),
 			"Order":             oporder,
 			"error":             errorF,
 		},

@@ -117,9 +117,13 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	srv := &server.Server{Gateway: gw, Signer: signer.New(key), CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
 		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
 	a.Server = srv
+	var err error
+	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
+		return fmt.Errorf("xmldsig: %w", err)
+	}
 	// Each feature wires itself in its own file: notifications, recurring series and
 	// schedules, the payment page and order monitor.
-	if err := a.wireNotify(key); err != nil {
+	if err := a.wireNotify(); err != nil {
 		return fmt.Errorf("notifications: %w", err)
 	}
 	if err := a.wireRecurring(); err != nil {

@@ -61,6 +61,10 @@ type OrderresultResponse struct {
 	XMLName xml.Name `xml:"http://www.paysecure.ru/ws/ orderresultResponse"`
 
 	Orderresult *Result `xml:"orderresult,omitempty" json:"orderresult,omitempty"`
+
+	Items []string `xml:",any" json:"items,omitempty"`
+
+	Id string `xml:"Id,attr,omitempty" json:"Id,omitempty"`
 }
 
 type Error struct {

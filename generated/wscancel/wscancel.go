@@ -48,11 +48,15 @@ type WSCancelResponseParams struct {
 
 	Order []*Order `xml:"order,omitempty" json:"order,omitempty"`
 
+	Items []string `xml:",any" json:"items,omitempty"`
+
 	Firstcode string `xml:"firstcode,attr,omitempty" json:"firstcode,omitempty"`
 
 	Secondcode string `xml:"secondcode,attr,omitempty" json:"secondcode,omitempty"`
 
 	Count string `xml:"count,attr,omitempty" json:"count,omitempty"`
+
+	Id string `xml:"Id,attr,omitempty" json:"Id,omitempty"`
 }
 
 type Error struct {
