@@ -16,6 +16,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Checkvalue is UPPER(MD5(UPPER(MD5hex(secret) + MD5hex(x)))), MD5hex lowercase hex.
@@ -36,10 +37,14 @@ const DefaultCacheSize = 1 << 16
 type Signer struct {
 	key *rsa.PrivateKey
 
-	mu    sync.Mutex
-	cache map[string]string
-	max   int
+	mu       sync.Mutex
+	cache    map[string]string
+	max      int
+	computed atomic.Int64 // RSA operations done, for tests and metrics
 }
+
+// Computed is how many RSA signatures have been computed (cache misses).
+func (s *Signer) Computed() int64 { return s.computed.Load() }
 
 // New returns a Signer for the key.
 func New(key *rsa.PrivateKey) *Signer {
@@ -55,6 +60,7 @@ func (s *Signer) Sign(x string) (string, error) {
 		return sig, nil
 	}
 	sum := md5.Sum([]byte(x))
+	s.computed.Add(1)
 	raw, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.MD5, sum[:])
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)

@@ -230,3 +230,13 @@ func parseXMLString(s string) *etree.Document {
 	doc.ReadFromString(s)
 	return doc
 }
+
+func httpGet(u string) (string, error) {
+	res, err := http.Get(u)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	return string(b), err
+}
