@@ -30,6 +30,7 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test ./server/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyRequest -fuzztime $(FUZZTIME)
+	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./signer/ ./server/ -run '^$$' -bench . -benchmem
