@@ -33,7 +33,8 @@ fuzz:
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
 
 bench:
-	$(GO) test ./signer/ ./server/ -run '^$$' -bench . -benchmem
+	$(GO) test ./signer/ ./store/ -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	scripts/bench.sh
 
 clean:
