@@ -72,6 +72,11 @@ type AuthRequest struct {
 	Currency   string
 	Card       Card // tokenised: Ref names the card to the processor
 	Now        time.Time
+	// MerchantInitiated marks a charge the merchant started on a stored card (rp, a
+	// scheduled occurrence), as card networks require; MITAttempt is its number among the
+	// series' merchant-initiated attempts since the series' last approval (1 for the first).
+	MerchantInitiated bool
+	MITAttempt        int
 }
 
 // AuthResult is the processor's answer.

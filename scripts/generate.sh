@@ -18,7 +18,7 @@ case "$out" in
   *) out="$root/$out" ;;
 esac
 
-names=(orderstate orderresult charge wscancel silentpay notification)
+names=(orderstate orderresult charge wscancel silentpay notification rp tokenpay scheduler)
 
 cd "$root"
 for name in "${names[@]}"; do

@@ -50,6 +50,18 @@ var services = []*service{
 		form:  (*Server).silentPay,
 		shape: &shape{name: "silentpay", soapElement: "silentpayResponse", fields: opOrderFields},
 	},
+	{
+		paths: []string{"/recurrent/rp.cfm"}, wsdl: "rp.wsdl",
+		ops:   map[string]handlerFunc{"rp": (*Server).recurrent},
+		form:  (*Server).recurrent,
+		shape: &shape{name: "rp", soapElement: "rpResponse", soapOrders: "orders", xmlOrders: "orders", fields: opOrderFields},
+	},
+	{
+		paths: []string{"/pay/tokenpay.cfm"}, wsdl: "tokenpay.wsdl",
+		ops:   map[string]handlerFunc{"tokenpay": (*Server).tokenPay},
+		form:  (*Server).tokenPay,
+		shape: &shape{name: "tokenpay", soapElement: "PaymentTokenResponseParams", fields: opOrderFields},
+	},
 }
 
 func (s *Server) orderState(ctx context.Context, c *call, m *gateway.Merchant, packet string) ([]record, error) {
@@ -120,6 +132,9 @@ func (s *Server) silentPay(ctx context.Context, c *call, m *gateway.Merchant, pa
 			CVC: c.get("cvc2"), Holder: c.get("cardholder")},
 		Customer: gateway.Customer{FirstName: c.get("firstname"), LastName: c.get("lastname"), MiddleName: c.get("middlename"),
 			Email: c.get("email"), MobilePhone: c.get("mobilephone"), IPAddress: ip},
+		CustomerNumber: c.get("customernumber"),
+		Recurring: gateway.RecurringRequest{Indicator: c.get("recurringindicator"), MinAmount: c.get("recurringminamount"),
+			MaxAmount: c.get("recurringmaxamount"), Period: c.get("recurringperiod"), MaxDate: c.get("recurringmaxdate")},
 	}))
 }
 

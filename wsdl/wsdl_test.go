@@ -46,6 +46,7 @@ type service struct {
 	request   string // request element
 	response  string // response element
 	location  string
+	moreOps   []string // further operations of the same binding, after operation
 	// types: every element and named type of the schema with its children
 	// and attributes in declaration order ("_" is simple content, "any" an
 	// xsd:any wildcard).
@@ -107,6 +108,43 @@ var services = []service{
 			"silentpayResponse": cat(f("order any"), codes, f("Id")),
 			"Order":             oporder,
 			"error":             errorF,
+		},
+	},
+	{
+		file: "rp.wsdl", operation: "rp", request: "rp", response: "rpResponse",
+		location: "http://127.0.0.1:8080/recurrent/rp.cfm",
+		types: map[string][]string{
+			"rp":         cat(f("billnumber ordernumber"), cred, f("amount currency ordercomment signature checkvalue language")),
+			"rpResponse": cat(f("orders any"), codes, f("Id")),
+			"Orders":     f("order"),
+			"Order":      oporder,
+			"error":      errorF,
+		},
+	},
+	{
+		file: "tokenpay.wsdl", operation: "tokenpay", request: "tokenpay", response: "PaymentTokenResponseParams",
+		location: "http://127.0.0.1:8080/pay/tokenpay.cfm",
+		types: map[string][]string{
+			"tokenpay": cat(cred, f(`ordernumber orderamount ordercurrency ordercomment delay lastname firstname
+				middlename email mobilephone tokentype paymenttoken checkvalue signature language clientip`)),
+			"PaymentTokenResponseParams": cat(f("order any"), codes, f("Id")),
+			"Order":                      oporder,
+			"error":                      errorF,
+		},
+	},
+	{
+		file: "scheduler.wsdl", operation: "SetScheduledOperation", request: "SetScheduledOperation", response: "SetScheduledOperationResponse",
+		moreOps:  []string{"GetScheduledOperation"},
+		location: "http://127.0.0.1:8080/scheduler/scheduler.cfm",
+		types: map[string][]string{
+			"SetScheduledOperation": cat(cred, f(`operation billnumber amount currency description startdate periodlength
+				periodtype enddate retrycount retryperiodhours state language`)),
+			"SetScheduledOperationResponse": cat(f("operation state"), codes),
+			"GetScheduledOperation":         cat(cred, f("operation billnumber skip take language")),
+			"GetScheduledOperationResponse": cat(f("scheduledoperation"), codes),
+			"ScheduledOperation": f(`operation billnumber amount currency description startdate periodlength periodtype
+				enddate state nextrun attempts lastresponsecode`),
+			"error": errorF,
 		},
 	},
 	{
@@ -184,12 +222,14 @@ func TestBinding(t *testing.T) {
 			if len(defs.Ports) != 1 || defs.Ports[0].Address.Location != s.location {
 				t.Errorf("ports = %+v, want one at %s", defs.Ports, s.location)
 			}
-			if len(defs.Bindings) != 1 || len(defs.Bindings[0].Ops) != 1 {
-				t.Fatalf("bindings = %+v, want one with one operation", defs.Bindings)
+			names := append([]string{s.operation}, s.moreOps...)
+			if len(defs.Bindings) != 1 || len(defs.Bindings[0].Ops) != len(names) {
+				t.Fatalf("bindings = %+v, want one with operations %v", defs.Bindings, names)
 			}
-			op := defs.Bindings[0].Ops[0]
-			if op.Name != s.operation || op.Action.SOAPAction != tns+s.operation || op.Fault.Name != "error" {
-				t.Errorf("binding operation = %+v, want %s with soapAction %s and fault error", op, s.operation, tns+s.operation)
+			for i, op := range defs.Bindings[0].Ops {
+				if op.Name != names[i] || op.Action.SOAPAction != tns+names[i] || op.Fault.Name != "error" {
+					t.Errorf("binding operation = %+v, want %s with soapAction %s and fault error", op, names[i], tns+names[i])
+				}
 			}
 		})
 	}

@@ -1,7 +1,24 @@
 package main
 
+import (
+	"context"
+	"errors"
+	"time"
+
+	"soapgate/gateway"
+)
+
 // wireRecurring sets up recurring series, saved cards and scheduled operations
 // (contract sections 5, 7 and 9): their due work goes to a.Gateway.Jobs.
+//
+// The scheduler and saved-card services are a.Server.RecurringRoutes(), to be mounted with
+// the other routes where the HTTP handler is built.
 func (a *App) wireRecurring() error {
+	g := a.Gateway
+	// Retry windows end before due charges run, so a charge never goes to a series that the
+	// card-network rules stopped at the same instant.
+	g.Jobs.Add(gateway.JobFunc(func(ctx context.Context, now time.Time) error {
+		return errors.Join(g.EndRetryWindows(ctx, now), g.RunSchedules(ctx, now))
+	}))
 	return nil
 }
