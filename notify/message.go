@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/url"
+	"strconv"
 
 	"soapgate/gateway"
 	"soapgate/signer"
@@ -59,7 +60,7 @@ func postBody(fields []gateway.Field) []byte {
 // soapBody is a PushPaymentResult envelope; with xmldsig the order element is signed.
 func (c Checks) soapBody(m *gateway.Merchant, n *gateway.Notification, fields []gateway.Field) ([]byte, error) {
 	var order bytes.Buffer
-	order.WriteString(`<order Id="notification-` + itoa(n.ID) + `">`)
+	order.WriteString(`<order Id="notification-` + strconv.FormatInt(n.ID, 10) + `">`)
 	writeFields(&order, fields)
 	order.WriteString("<operation>")
 	writeFields(&order, n.Payload.Operation)
@@ -86,17 +87,4 @@ func writeFields(b *bytes.Buffer, fields []gateway.Field) {
 		xml.EscapeText(b, []byte(f.Value))
 		b.WriteString("</" + f.Name + ">")
 	}
-}
-
-func itoa(n int64) string {
-	var buf [20]byte
-	i := len(buf)
-	for {
-		i--
-		buf[i] = byte('0' + n%10)
-		if n /= 10; n == 0 {
-			break
-		}
-	}
-	return string(buf[i:])
 }

@@ -24,20 +24,7 @@ func scanNotification(s scanner) (*gateway.Notification, error) {
 }
 
 func (t *txn) queryNotifications(query string, args ...any) ([]*gateway.Notification, error) {
-	rows, err := t.q.Query(query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gateway.Notification
-	for rows.Next() {
-		n, err := scanNotification(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, n)
-	}
-	return out, rows.Err()
+	return queryAll(t.q, scanNotification, query, args...)
 }
 
 func (t *txn) InsertNotification(n *gateway.Notification) error {

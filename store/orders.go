@@ -59,18 +59,23 @@ func scanOrder(s scanner) (*gateway.Order, error) {
 }
 
 func (t *txn) queryOrders(query string, args ...any) ([]*gateway.Order, error) {
-	rows, err := t.q.Query(query, args...)
+	return queryAll(t.q, scanOrder, query, args...)
+}
+
+// queryAll runs a query and scans every row with scan.
+func queryAll[T any](q querier, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.Query(query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*gateway.Order
+	var out []T
 	for rows.Next() {
-		o, err := scanOrder(rows)
+		v, err := scan(rows)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, o)
+		out = append(out, v)
 	}
 	return out, rows.Err()
 }
@@ -159,25 +164,18 @@ func (t *txn) UpdateOrder(o *gateway.Order) error {
 const opColumns = `id, order_id, seq, type, state, amount, currency, responsecode, message, customermessage,
 	recommendation, approvalcode, coalesce(external_refund_id, ''), ipaddress, created`
 
+func scanOperation(s scanner) (*gateway.Operation, error) {
+	var op gateway.Operation
+	var created int64
+	err := s.Scan(&op.ID, &op.OrderID, &op.Seq, &op.Type, &op.State, &op.Amount, &op.Currency,
+		&op.ResponseCode, &op.Message, &op.CustomerMessage, &op.Recommendation, &op.ApprovalCode,
+		&op.ExternalRefundID, &op.IPAddress, &created)
+	op.Created = fromMillis(created)
+	return &op, err
+}
+
 func (t *txn) Operations(orderID int64) ([]*gateway.Operation, error) {
-	rows, err := t.q.Query(`SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*gateway.Operation
-	for rows.Next() {
-		var op gateway.Operation
-		var created int64
-		if err := rows.Scan(&op.ID, &op.OrderID, &op.Seq, &op.Type, &op.State, &op.Amount, &op.Currency,
-			&op.ResponseCode, &op.Message, &op.CustomerMessage, &op.Recommendation, &op.ApprovalCode,
-			&op.ExternalRefundID, &op.IPAddress, &created); err != nil {
-			return nil, err
-		}
-		op.Created = fromMillis(created)
-		out = append(out, &op)
-	}
-	return out, rows.Err()
+	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
 }
 
 func (t *txn) InsertOperation(op *gateway.Operation) error {
