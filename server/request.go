@@ -93,9 +93,18 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 func mergeForm(dst map[string]string, v url.Values) {
 	for k, vs := range v {
 		if len(vs) > 0 {
-			dst[strings.ToLower(k)] = strings.TrimSpace(vs[0])
+			dst[strings.ToLower(k)] = trimValue(strings.ToLower(k), vs[0])
 		}
 	}
+}
+
+// trimValue trims spaces around a value, except a Signature's: Assist's PHP SDK sends
+// Ed25519 signatures as 64 raw bytes, which may begin or end with a space byte.
+func trimValue(key, v string) string {
+	if key == "signature" && len(v) == 64 {
+		return v
+	}
+	return strings.TrimSpace(v)
 }
 
 // decodeJSON flattens a JSON object into lowercase parameters; nested objects give their
@@ -122,7 +131,7 @@ func flattenJSON(v map[string]any, dst map[string]string, depth int) {
 		key := strings.ToLower(k)
 		switch t := val.(type) {
 		case string:
-			dst[key] = strings.TrimSpace(t)
+			dst[key] = trimValue(key, t)
 		case json.Number:
 			dst[key] = t.String()
 		case bool:
