@@ -34,7 +34,7 @@ func noRows(err error) error {
 func (t *txn) InsertPayExtras(orderID int64, x *gateway.PayExtras) error {
 	_, err := t.q.Exec(`INSERT INTO pay_extras (order_id, customer_number, recurring, min_amount, max_amount,
 		period_days, max_date, used_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		orderID, x.CustomerNumber, x.Recurring, x.MinAmount, x.MaxAmount, x.PeriodDays, msOrZero(x.MaxDate), x.UsedToken)
+		orderID, x.CustomerNumber, x.Consent, x.MinAmount, x.MaxAmount, x.PeriodDays, msOrZero(x.MaxDate), x.UsedToken)
 	return err
 }
 
@@ -42,7 +42,7 @@ func (t *txn) PayExtras(orderID int64) (*gateway.PayExtras, error) {
 	var x gateway.PayExtras
 	var maxDate int64
 	err := t.q.QueryRow(`SELECT customer_number, recurring, min_amount, max_amount, period_days, max_date, used_token
-		FROM pay_extras WHERE order_id = ?`, orderID).Scan(&x.CustomerNumber, &x.Recurring, &x.MinAmount, &x.MaxAmount,
+		FROM pay_extras WHERE order_id = ?`, orderID).Scan(&x.CustomerNumber, &x.Consent, &x.MinAmount, &x.MaxAmount,
 		&x.PeriodDays, &maxDate, &x.UsedToken)
 	if err != nil {
 		return nil, noRows(err)

@@ -30,7 +30,11 @@ func startRecurringAt(t *testing.T, dbPath string) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := Open(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+	app, err := Open(cfg, logger)
 	if err != nil {
 		t.Fatal(err)
 	}
