@@ -105,14 +105,14 @@ func TestRecurring_ConsentAndRP(t *testing.T) {
 	}
 
 	for name, tc := range map[string]struct{ bill, amount, currency, want string }{
-		"below min":       {bill, "9.99", "RUB", "10/210"},
-		"above max":       {bill, "500.01", "RUB", "10/210"},
-		"other currency":  {bill, "20.00", "USD", "10/210"},
-		"no consent":      {plainBill, "20.00", "RUB", "10/210"},
-		"unknown order":   {"1234567890123456", "20.00", "RUB", "10/201"},
-		"bad amount":      {bill, "abc", "RUB", "5/108"},
-		"bad billnumber":  {"12", "20.00", "RUB", "5/143"},
-		"bad currency":    {bill, "20.00", "XXX", "5/109"},
+		"below min":      {bill, "9.99", "RUB", "10/210"},
+		"above max":      {bill, "500.01", "RUB", "10/210"},
+		"other currency": {bill, "20.00", "USD", "10/210"},
+		"no consent":     {plainBill, "20.00", "RUB", "10/210"},
+		"unknown order":  {"1234567890123456", "20.00", "RUB", "10/201"},
+		"bad amount":     {bill, "abc", "RUB", "5/108"},
+		"bad billnumber": {"12", "20.00", "RUB", "5/143"},
+		"bad currency":   {bill, "20.00", "XXX", "5/109"},
 	} {
 		num := "rec-refused-" + strings.ReplaceAll(name, " ", "-")
 		if _, codes := rp(t, ts, tc.bill, num, tc.amount, "currency", tc.currency); codes != tc.want {
