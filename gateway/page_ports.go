@@ -1,4 +1,26 @@
 package gateway
 
-// PageTx keeps what the payment page needs beside an order (its page id, return URLs).
-type PageTx interface{}
+import "time"
+
+// PageTx keeps what the payment page needs beside an order (its page id, return URLs, the
+// one-time form token, a card waiting for 3-D Secure) and lists orders for the order monitor.
+type PageTx interface {
+	InsertPage(p *Page) error
+	PageByID(id string) (*Page, error)        // ErrNoRows when absent
+	PageByOrder(orderID int64) (*Page, error) // ErrNoRows when absent
+	UpdatePage(p *Page) error                 // stage, form token, pending card
+	// DuePages returns up to limit pages still waiting for a card (stage card or 3ds) whose
+	// expiry is not after now, oldest first.
+	DuePages(now time.Time, limit int) ([]*Page, error)
+	// MonitorOrders lists a merchant's orders matching q, newest first.
+	MonitorOrders(merchantID string, q OrderQuery) ([]*Order, error)
+}
+
+// OrderQuery selects orders for the order monitor. Zero fields do not filter.
+type OrderQuery struct {
+	From, To    time.Time // created in [From, To)
+	State       State
+	OrderNumber string
+	Offset      int
+	Limit       int
+}
