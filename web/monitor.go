@@ -1,0 +1,306 @@
+package web
+
+import (
+	"encoding/csv"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"soapgate/gateway"
+)
+
+// PageSize is how many orders one monitor page lists.
+const PageSize = 50
+
+func (h *Handler) monitorRoutes() []Route {
+	m := func(fn http.HandlerFunc) http.Handler { return h.pageHeaders(fn) }
+	return []Route{
+		{"GET /monitor/{$}", m(h.monitorHome)},
+		{"POST /monitor/signin", m(h.signIn)},
+		{"POST /monitor/signout", m(h.authed(h.signOut))},
+		{"GET /monitor/lang", m(h.switchLang)},
+		{"GET /monitor/orders", m(h.authed(h.orderList))},
+		{"GET /monitor/orders.csv", m(h.authed(h.orderCSV))},
+		{"GET /monitor/orders/{bill}", m(h.authed(h.orderDetail))},
+		{"POST /monitor/orders/{bill}/{action}", m(h.authed(h.orderAction))},
+		{"/monitor/", m(h.monitorNotFound)},
+	}
+}
+
+// monitorCtx is a signed-in request.
+type monitorCtx struct {
+	s    *session
+	m    *gateway.Merchant
+	lang string
+}
+
+func (h *Handler) lang(r *http.Request) string {
+	if c, err := r.Cookie(langCookie); err == nil {
+		return normLang(c.Value)
+	}
+	return langRU
+}
+
+func (h *Handler) session(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil
+	}
+	return h.sessions.get(c.Value)
+}
+
+// authed lets signed-in merchants through. A POST must carry the session's CSRF token
+// (403 otherwise); a GET without a session goes to the sign-in page.
+func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *monitorCtx)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		s := h.session(r)
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+			if s == nil || r.ParseForm() != nil || !sameToken(r.PostForm.Get("csrf"), s.csrf) {
+				h.forbidden(w, r)
+				return
+			}
+		}
+		if s == nil {
+			http.Redirect(w, r, "/monitor/", http.StatusSeeOther)
+			return
+		}
+		m := h.Pages.Gateway.Merchants.Get(s.merchant)
+		if m == nil {
+			h.sessions.delete(s.id)
+			http.Redirect(w, r, "/monitor/", http.StatusSeeOther)
+			return
+		}
+		fn(w, r, &monitorCtx{s: s, m: m, lang: h.lang(r)})
+	}
+}
+
+func (h *Handler) forbidden(w http.ResponseWriter, r *http.Request) {
+	lang := h.lang(r)
+	h.render(w, http.StatusForbidden, "error", &view{Lang: lang, Title: "403",
+		Data: errorData{Code: "403", Explanation: pick([2]string{"Форма устарела или отправлена не со страницы монитора. Обновите страницу и повторите.",
+			"The form is stale or was not sent from the monitor. Reload the page and try again."}, lang)}})
+}
+
+func (h *Handler) monitorNotFound(w http.ResponseWriter, r *http.Request) {
+	h.render(w, http.StatusNotFound, "notfound", &view{Lang: h.lang(r), Title: text(h.lang(r), "err.notfound")})
+}
+
+// signInData is the sign-in page's content.
+type signInData struct {
+	Login   string
+	Problem string
+}
+
+// monitorHome is the sign-in page, or the order list for a signed-in merchant.
+func (h *Handler) monitorHome(w http.ResponseWriter, r *http.Request) {
+	if h.session(r) != nil {
+		http.Redirect(w, r, "/monitor/orders", http.StatusSeeOther)
+		return
+	}
+	h.signInPage(w, r, http.StatusOK, signInData{})
+}
+
+func (h *Handler) signInPage(w http.ResponseWriter, r *http.Request, status int, d signInData) {
+	csrf := ""
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
+		csrf = c.Value
+	} else {
+		csrf = token(24)
+		http.SetCookie(w, h.cookie(r, csrfCookie, csrf, 0))
+	}
+	lang := h.lang(r)
+	h.render(w, status, "signin", &view{Lang: lang, Title: text(lang, "mon.title"), CSRF: csrf, Data: d})
+}
+
+// signIn checks login and password (the sign-in form's CSRF token first); failures from one
+// address are slowed down.
+func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	c, err := r.Cookie(csrfCookie)
+	if err != nil || r.ParseForm() != nil || !sameToken(r.PostForm.Get("csrf"), c.Value) {
+		h.forbidden(w, r)
+		return
+	}
+	ip := clientIP(r)
+	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
+	lang := h.lang(r)
+	if wait := h.limiter.wait(ip); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.signInPage(w, r, http.StatusTooManyRequests, signInData{Login: login, Problem: text(lang, "mon.slow")})
+		return
+	}
+	m := h.authenticate(login, password)
+	if m == nil {
+		h.limiter.fail(ip)
+		h.Logger.Warn("monitor: failed sign-in", "ip", ip)
+		h.signInPage(w, r, http.StatusUnauthorized, signInData{Login: login, Problem: text(lang, "mon.badlogin")})
+		return
+	}
+	h.limiter.succeed(ip)
+	s := h.sessions.create(m.ID)
+	http.SetCookie(w, h.cookie(r, sessionCookie, s.id, 0))
+	http.SetCookie(w, h.cookie(r, csrfCookie, "", -1))
+	h.Logger.Info("monitor: signed in", "merchant_id", m.ID, "ip", ip)
+	http.Redirect(w, r, "/monitor/orders", http.StatusSeeOther)
+}
+
+// authenticate finds the merchant by login and checks the password in constant time; an
+// unknown login is compared against a dummy so that timing does not tell.
+func (h *Handler) authenticate(login, password string) *gateway.Merchant {
+	if login == "" || password == "" {
+		return nil
+	}
+	ms := h.Pages.Gateway.Merchants
+	for _, m := range ms.All() {
+		if m.Login == login {
+			if ok, err := ms.Authenticate(m.ID, login, password); err == nil {
+				return ok
+			}
+		}
+	}
+	ms.Authenticate("0", login, password)
+	return nil
+}
+
+func (h *Handler) signOut(w http.ResponseWriter, r *http.Request, c *monitorCtx) {
+	h.sessions.delete(c.s.id)
+	http.SetCookie(w, h.cookie(r, sessionCookie, "", -1))
+	http.Redirect(w, r, "/monitor/", http.StatusSeeOther)
+}
+
+// switchLang sets the monitor's language and goes back to where the switch was pressed.
+func (h *Handler) switchLang(w http.ResponseWriter, r *http.Request) {
+	http.SetCookie(w, h.cookie(r, langCookie, normLang(r.URL.Query().Get("to")), 365*24*3600))
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, "/monitor/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		next = "/monitor/"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// listData is the order list's content.
+type listData struct {
+	Orders               []*gateway.Order
+	From, To, State, Num string
+	States               []gateway.State
+	Page                 int
+	Prev, Next, CSV      string
+	Problem              string
+}
+
+var allStates = []gateway.State{gateway.StateInProcess, gateway.StateDelayed, gateway.StateApproved,
+	gateway.StatePartialDelayed, gateway.StateCanceled, gateway.StatePartialCanceled, gateway.StateDeclined, gateway.StateTimeout}
+
+// filters reads from, to (YYYY-MM-DD or DD.MM.YYYY, GMT, both inclusive), state and
+// ordernumber; a value that does not parse is ignored and reported.
+func filters(q url.Values) (gateway.OrderQuery, *listData) {
+	d := &listData{From: q.Get("from"), To: q.Get("to"), State: q.Get("state"), Num: strings.TrimSpace(q.Get("ordernumber")), States: allStates}
+	var oq gateway.OrderQuery
+	if t, ok := parseDay(d.From); ok {
+		oq.From = t
+	} else if d.From != "" {
+		d.Problem, d.From = "from", ""
+	}
+	if t, ok := parseDay(d.To); ok {
+		oq.To = t.Add(24 * time.Hour)
+	} else if d.To != "" {
+		d.Problem, d.To = "to", ""
+	}
+	for _, s := range allStates {
+		if string(s) == d.State {
+			oq.State = s
+		}
+	}
+	if oq.State == "" {
+		d.State = ""
+	}
+	oq.OrderNumber = d.Num
+	d.Page, _ = strconv.Atoi(q.Get("page"))
+	d.Page = max(d.Page, 1)
+	return oq, d
+}
+
+func parseDay(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{"2006-01-02", "02.01.2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// query writes the filters back as a query string, with a page number.
+func (d *listData) query(page int) string {
+	v := url.Values{}
+	for k, val := range map[string]string{"from": d.From, "to": d.To, "state": d.State, "ordernumber": d.Num} {
+		if val != "" {
+			v.Set(k, val)
+		}
+	}
+	if page > 1 {
+		v.Set("page", strconv.Itoa(page))
+	}
+	return v.Encode()
+}
+
+func (h *Handler) orderList(w http.ResponseWriter, r *http.Request, c *monitorCtx) {
+	oq, d := filters(r.URL.Query())
+	oq.Offset, oq.Limit = (d.Page-1)*PageSize, PageSize+1
+	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
+	if err != nil {
+		h.errorPage(w, c.lang, err)
+		return
+	}
+	if len(orders) > PageSize {
+		orders = orders[:PageSize]
+		d.Next = "/monitor/orders?" + d.query(d.Page+1)
+	}
+	if d.Page > 1 {
+		d.Prev = "/monitor/orders?" + d.query(d.Page-1)
+	}
+	d.Orders, d.CSV = orders, "/monitor/orders.csv?"+d.query(1)
+	h.render(w, http.StatusOK, "orders", h.monitorView(c, text(c.lang, "mon.orders"), r, d))
+}
+
+func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data any) *view {
+	name := c.m.Name
+	if name == "" {
+		name = c.m.ID
+	}
+	return &view{Lang: c.lang, Title: title, CSRF: c.s.csrf, User: name + " · " + c.m.ID, Data: data,
+		Query: r.URL.RequestURI()}
+}
+
+// orderCSV exports the list's selection (every matching order, not just one page).
+func (h *Handler) orderCSV(w http.ResponseWriter, r *http.Request, c *monitorCtx) {
+	oq, _ := filters(r.URL.Query())
+	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
+	if err != nil {
+		h.errorPage(w, c.lang, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="orders.csv"`)
+	cw := csv.NewWriter(w)
+	cw.Comma = ';'
+	cw.Write([]string{"ordernumber", "billnumber", "orderdate", "orderamount", "ordercurrency", "orderstate",
+		"meannumber", "meantypename", "cardholder", "lastname", "firstname", "email", "ordercomment"})
+	for _, o := range orders {
+		cw.Write([]string{cell(o.OrderNumber), o.BillNumber, o.Created.Format("02.01.2006 15:04:05"), o.Amount.String(),
+			o.Currency, string(o.State), o.Card.Masked(), o.Card.Brand, cell(o.Card.Holder), cell(o.Customer.LastName),
+			cell(o.Customer.FirstName), cell(o.Customer.Email), cell(o.Comment)})
+	}
+	cw.Flush()
+}
+
+// cell keeps a spreadsheet from reading shop-supplied text as a formula.
+func cell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

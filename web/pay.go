@@ -1,0 +1,210 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"soapgate/gateway"
+)
+
+// orderCFM is /pay/order.cfm (GET or POST): check the request like silentpay, create the
+// order and send the browser to its own page, so that reload and back never post twice.
+func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		w.Header().Set("Allow", "GET, POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p, err := params(w, r)
+	lang := normLang(p["language"])
+	if err != nil {
+		h.errorPage(w, lang, err)
+		return
+	}
+	page, err := h.create(r, p)
+	if err != nil {
+		h.errorPage(w, lang, err)
+		return
+	}
+	http.Redirect(w, r, "/pay/order/"+page.ID, http.StatusSeeOther)
+}
+
+// create is step 1–2 of the payment page, shared with the payment link.
+func (h *Handler) create(r *http.Request, p map[string]string) (*gateway.Page, error) {
+	m, err := h.merchantByID(p["merchant_id"])
+	if err != nil {
+		return nil, err
+	}
+	if err := guard(m, p); err != nil {
+		return nil, err
+	}
+	page, order, err := h.Pages.Create(r.Context(), m, pageRequest(p, clientIP(r)))
+	if err != nil {
+		return nil, err
+	}
+	h.Logger.Info("payment page", "merchant_id", m.ID, "billnumber", order.BillNumber)
+	return page, nil
+}
+
+// payData is what the payment, 3-D Secure and result pages show.
+type payData struct {
+	Page     *gateway.Page
+	Order    *gateway.Order
+	Payment  *gateway.Operation // the payment operation (.1)
+	Merchant string
+	Action   string // the form's target
+	Token    string
+	Error    string // a card error to show above the form
+	Holder   string // echoed back after a card error (never the number or CVC)
+	Month    string
+	Year     string
+	Customer string // the payment's customer message
+}
+
+// showPage is GET /pay/order/<id>: the card form, the issuer page, a processing page, or —
+// once the order is settled — the result (a redirect to the shop when it gave return URLs).
+func (h *Handler) showPage(w http.ResponseWriter, r *http.Request) {
+	h.showPageWith(w, r, http.StatusOK, nil)
+}
+
+func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status int, fill *payData) {
+	page, detail, m, err := h.Pages.Load(r.Context(), r.PathValue("id"))
+	if errors.Is(err, gateway.ErrNotFound) {
+		h.notFound(w, r)
+		return
+	}
+	if err != nil {
+		h.errorPage(w, langRU, err)
+		return
+	}
+	lang := page.Language
+	d := &payData{Page: page, Order: detail.Order, Merchant: m.Name, Action: "/pay/order/" + page.ID}
+	if len(detail.Ops) > 0 {
+		d.Payment = detail.Ops[0]
+	}
+	if fill != nil {
+		d.Error, d.Holder, d.Month, d.Year = fill.Error, fill.Holder, fill.Month, fill.Year
+	}
+	if d.Merchant == "" {
+		d.Merchant = m.ID
+	}
+	v := &view{Lang: lang, Data: d}
+	live := h.Pages.Gateway.Clock.Now().Before(page.Expires)
+	if detail.Order.State == gateway.StateInProcess {
+		switch {
+		case page.Stage == gateway.PageCard && live:
+			v.Title, d.Token = text(lang, "pay.title"), page.FormToken
+			h.render(w, status, "pay", v)
+			return
+		case page.Stage == gateway.PageIssuer && live:
+			v.Title, d.Token, d.Action = text(lang, "3ds.title"), page.FormToken, d.Action+"/3ds"
+			h.render(w, status, "issuer", v)
+			return
+		case page.Stage == gateway.PagePaying:
+			v.Title, v.Refresh = text(lang, "res.title"), 2
+			h.render(w, status, "result", v)
+			return
+		}
+		// Expired, not yet swept: show it as it will be.
+		expired := *detail.Order
+		expired.State = gateway.StateTimeout
+		d.Order = &expired
+	}
+	h.finish(w, r, d, v)
+}
+
+// finish sends the customer back to the shop (URL_RETURN_OK or URL_RETURN_NO, URL_RETURN for
+// a missing one) with ordernumber and billnumber added, or shows the result page.
+func (h *Handler) finish(w http.ResponseWriter, r *http.Request, d *payData, v *view) {
+	paid := d.Payment != nil && d.Payment.State == gateway.OpSuccess && d.Order.State != gateway.StateTimeout
+	if target := d.Page.ReturnFor(paid); target != "" {
+		http.Redirect(w, r, withOrder(target, d.Order), http.StatusSeeOther)
+		return
+	}
+	if d.Payment != nil {
+		if t, ok := customerTexts[d.Payment.ResponseCode]; ok && d.Order.State != gateway.StateTimeout {
+			d.Customer = pick(t, v.Lang)
+		}
+	}
+	v.Title = text(v.Lang, "res.title")
+	h.render(w, http.StatusOK, "result", v)
+}
+
+// withOrder adds ordernumber and billnumber to a return URL, keeping its own query as sent.
+func withOrder(target string, o *gateway.Order) string {
+	u, err := url.Parse(target)
+	if err != nil {
+		return target // checked when the order was created
+	}
+	add := "ordernumber=" + url.QueryEscape(o.OrderNumber) + "&billnumber=" + o.BillNumber
+	if u.RawQuery == "" {
+		u.RawQuery = add
+	} else {
+		u.RawQuery += "&" + add
+	}
+	return u.String()
+}
+
+// submitCard is POST /pay/order/<id>: exactly one submit per page gets through; any other
+// (double click, back button, second tab) is sent to the page as it stands.
+func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Redirect(w, r, "/pay/order/"+id, http.StatusSeeOther)
+		return
+	}
+	f := r.PostForm
+	card := gateway.CardData{Number: f.Get("CardNumber"), ExpMonth: strings.TrimSpace(f.Get("ExpireMonth")),
+		ExpYear: strings.TrimSpace(f.Get("ExpireYear")), CVC: strings.TrimSpace(f.Get("CVC2")), Holder: strings.TrimSpace(f.Get("Cardholder"))}
+	_, challenged, err := h.Pages.Submit(r.Context(), id, f.Get("token"), card)
+	switch e := gateway.AsError(err); {
+	case err == nil || challenged || errors.Is(err, gateway.ErrPageUsed):
+	case errors.Is(err, gateway.ErrNotFound):
+		h.notFound(w, r)
+		return
+	case e.First == 5:
+		// A card field the form could not take: show the form again, without the number or CVC.
+		h.showPageWith(w, r, http.StatusBadRequest, &payData{Error: e.Message, Holder: card.Holder, Month: card.ExpMonth, Year: card.ExpYear})
+		return
+	default:
+		// The order keeps its state (In Process with the card: Recover settles it); show the page.
+		h.Logger.Error("web: card submit", "err", err)
+	}
+	h.afterPost(w, r, id)
+}
+
+// submitCode is POST /pay/order/<id>/3ds: the simulated issuer's answer.
+func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	if err := r.ParseForm(); err != nil {
+		http.Redirect(w, r, "/pay/order/"+id, http.StatusSeeOther)
+		return
+	}
+	_, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
+	switch {
+	case err == nil || errors.Is(err, gateway.ErrPageUsed):
+	case errors.Is(err, gateway.ErrNotFound):
+		h.notFound(w, r)
+		return
+	default:
+		h.Logger.Error("web: 3-D Secure submit", "err", err)
+	}
+	h.afterPost(w, r, id)
+}
+
+// afterPost answers a submit with 303: straight to the shop when the order is settled and
+// the shop gave a return URL, else to the page itself (Post/Redirect/Get).
+func (h *Handler) afterPost(w http.ResponseWriter, r *http.Request, id string) {
+	target := "/pay/order/" + id
+	if page, detail, _, err := h.Pages.Load(r.Context(), id); err == nil && detail.Order.State != gateway.StateInProcess && len(detail.Ops) > 0 {
+		paid := detail.Ops[0].State == gateway.OpSuccess && detail.Order.State != gateway.StateTimeout
+		if u := page.ReturnFor(paid); u != "" {
+			target = withOrder(u, detail.Order)
+		}
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

@@ -1,0 +1,195 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// Monitor sessions live in memory: a restart signs merchants out, which a sandbox gateway
+// and an operator's console can afford, and nothing about them ever touches the disk.
+const (
+	sessionCookie = "sg_monitor"
+	csrfCookie    = "sg_csrf" // the sign-in form's token, before there is a session
+	langCookie    = "sg_lang"
+	sessionTTL    = 8 * time.Hour
+	maxSessions   = 10000
+)
+
+type session struct {
+	id       string
+	merchant string
+	csrf     string
+	expires  time.Time
+	flash    *flash
+	nonces   map[string]bool
+}
+
+// flash is the outcome of the last action, shown once in #flash.
+type flash struct {
+	OK      bool
+	Message string
+}
+
+type sessions struct {
+	mu sync.Mutex
+	m  map[string]*session
+}
+
+func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
+
+func (s *sessions) create(merchant string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	if len(s.m) >= maxSessions {
+		for id, ss := range s.m {
+			if now.After(ss.expires) {
+				delete(s.m, id)
+			}
+		}
+	}
+	ss := &session{id: token(32), merchant: merchant, csrf: token(24), expires: now.Add(sessionTTL)}
+	s.m[ss.id] = ss
+	return ss
+}
+
+func (s *sessions) get(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss := s.m[id]
+	if ss == nil {
+		return nil
+	}
+	if time.Now().After(ss.expires) {
+		delete(s.m, id)
+		return nil
+	}
+	return ss
+}
+
+func (s *sessions) delete(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, id)
+}
+
+// setFlash and takeFlash pass an action's outcome to the page the browser is sent to next.
+func (s *sessions) setFlash(ss *session, f *flash) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ss.flash = f
+}
+
+func (s *sessions) takeFlash(ss *session) *flash {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := ss.flash
+	ss.flash = nil
+	return f
+}
+
+func token(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && b != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// cookie is HttpOnly and SameSite=Strict, Secure behind TLS, scoped to the monitor.
+func (h *Handler) cookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{Name: name, Value: value, Path: "/monitor/", MaxAge: maxAge, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: h.SecureCookies || isTLS(r)}
+}
+
+// limiter slows repeated failed sign-ins from one address: from the third failure on, the
+// next attempt waits 1 s, then 2 s, 4 s … up to 5 minutes; a success forgets the address.
+type limiter struct {
+	mu sync.Mutex
+	m  map[string]*failures
+}
+
+type failures struct {
+	n    int
+	last time.Time
+}
+
+const (
+	freeFailures = 2
+	maxBackoff   = 5 * time.Minute
+	forgetAfter  = 15 * time.Minute
+)
+
+func newLimiter() *limiter { return &limiter{m: map[string]*failures{}} }
+
+// wait returns how long the address must still wait before its next attempt.
+func (l *limiter) wait(ip string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.m[ip]
+	if f == nil {
+		return 0
+	}
+	since := time.Since(f.last)
+	if since > forgetAfter {
+		delete(l.m, ip)
+		return 0
+	}
+	if f.n <= freeFailures {
+		return 0
+	}
+	backoff := time.Second << min(f.n-freeFailures-1, 10)
+	if backoff > maxBackoff {
+		backoff = maxBackoff
+	}
+	return max(backoff-since, 0)
+}
+
+func (l *limiter) fail(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.m) > 100000 {
+		clear(l.m)
+	}
+	f := l.m[ip]
+	if f == nil {
+		f = &failures{}
+		l.m[ip] = f
+	}
+	f.n++
+	f.last = time.Now()
+}
+
+func (l *limiter) succeed(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.m, ip)
+}
+
+// maxNonces bounds the action nonces a session remembers.
+const maxNonces = 256
+
+// useNonce records an action form's nonce; false when the same form was submitted before.
+func (s *sessions) useNonce(ss *session, nonce string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ss.nonces == nil {
+		ss.nonces = map[string]bool{}
+	}
+	if ss.nonces[nonce] {
+		return false
+	}
+	if len(ss.nonces) >= maxNonces {
+		clear(ss.nonces)
+	}
+	ss.nonces[nonce] = true
+	return true
+}

@@ -1,0 +1,326 @@
+// Package web renders the browser screens of contract section 10: the payment page a shop
+// sends its customer to, the payment link endpoint, and the merchant's order monitor. Pages
+// are html/template with embedded static files, work without JavaScript, and call the same
+// gateway operations as the web services.
+package web
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"soapgate/gateway"
+	"soapgate/signer"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// MaxForm bounds a browser form or payment-link body (bytes).
+const MaxForm = 64 << 10
+
+// CSP is sent with every page: nothing loads from another origin, no page is framed.
+const CSP = "default-src 'self'; frame-ancestors 'none'"
+
+// Handler serves the payment page, the payment link and the order monitor.
+type Handler struct {
+	Pages  *gateway.Pages
+	Logger *slog.Logger
+	// SecureCookies marks cookies Secure also when TLS ends before soapgate (a proxy);
+	// they are Secure whenever the request itself came over TLS.
+	SecureCookies bool
+
+	tmpl     map[string]*template.Template
+	sessions *sessions
+	limiter  *limiter
+}
+
+// Route is a pattern and its handler, for the server's mux.
+type Route struct {
+	Pattern string
+	Handler http.Handler
+}
+
+// New parses the templates and returns a ready handler.
+func New(pages *gateway.Pages, logger *slog.Logger) (*Handler, error) {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	h := &Handler{Pages: pages, Logger: logger, tmpl: map[string]*template.Template{},
+		sessions: newSessions(), limiter: newLimiter()}
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html", n)
+		if err != nil {
+			return nil, err
+		}
+		h.tmpl[name] = t
+	}
+	return h, nil
+}
+
+// Routes lists what the handler serves.
+func (h *Handler) Routes() []Route {
+	static, _ := fs.Sub(staticFS, "static")
+	files := http.StripPrefix("/assets/", http.FileServerFS(static))
+	r := []Route{
+		{"/pay/order.cfm", h.pageHeaders(h.orderCFM)},
+		{"GET /pay/order/{id}", h.pageHeaders(h.showPage)},
+		{"POST /pay/order/{id}", h.pageHeaders(h.submitCard)},
+		{"POST /pay/order/{id}/3ds", h.pageHeaders(h.submitCode)},
+		{"/pay/order/", h.pageHeaders(h.notFound)},
+		{"/pay/payrequest.cfm", http.HandlerFunc(h.payRequest)},
+		{"GET /assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			secure(w)
+			w.Header().Set("Cache-Control", "public, max-age=3600")
+			files.ServeHTTP(w, r)
+		})},
+	}
+	return append(r, h.monitorRoutes()...)
+}
+
+// secure sets the headers every page carries.
+func secure(w http.ResponseWriter) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", CSP)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("X-Frame-Options", "DENY")
+	// The payment page's URL is a capability: never leak it to the shop or anyone else.
+	hd.Set("Referrer-Policy", "no-referrer")
+}
+
+// pageHeaders adds the security headers and no-store: these pages take or show card data.
+func (h *Handler) pageHeaders(fn http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		secure(w)
+		w.Header().Set("Cache-Control", "no-store")
+		fn(w, r)
+	})
+}
+
+// view is what every template gets: the language and the page's own data.
+type view struct {
+	Lang  string
+	Title string
+	Data  any
+	CSRF  string
+	User  string // the signed-in merchant's name (monitor)
+	Flash *flash
+	Query string // the monitor's current query, for the language switch
+	// Refresh makes the page reload itself after this many seconds (meta refresh, no script).
+	Refresh int
+}
+
+// T returns a text in the view's language.
+func (v *view) T(key string) string { return text(v.Lang, key) }
+
+// Money formats an amount for the view's language.
+func (v *view) Money(a gateway.Amount, currency string) string { return money(a, currency, v.Lang) }
+
+// Number formats an amount without a currency sign (the currency has its own column).
+func (v *view) Number(a gateway.Amount) string { return money(a, "", v.Lang) }
+
+// State is a state's badge text.
+func (v *view) State(s gateway.State) string { return stateLabel(v.Lang, s) }
+
+// OpType names an operation type.
+func (v *view) OpType(t gateway.OpType) string {
+	if l, ok := opTypeLabels[t]; ok {
+		return pick(l, v.Lang)
+	}
+	return t.String()
+}
+
+// HTMLLang is the lang attribute.
+func (v *view) HTMLLang() string { return strings.ToLower(v.Lang) }
+
+var funcs = template.FuncMap{
+	"date": func(t time.Time) string { return t.UTC().Format("02.01.2006 15:04:05") },
+	"badge": func(s gateway.State) string {
+		return "badge-" + strings.ToLower(strings.ReplaceAll(string(s), " ", ""))
+	},
+	"dict": func(kv ...any) map[string]any {
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	},
+}
+
+// render writes a template with status; a template failure is logged and answered 500.
+func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view) {
+	t := h.tmpl[name]
+	var b bytes.Buffer
+	if t == nil {
+		h.Logger.Error("web: no template", "name", name)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.ExecuteTemplate(&b, "layout", v); err != nil {
+		h.Logger.Error("web: render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}
+
+// errorData is the error page's content.
+type errorData struct {
+	Code        string // firstcode/secondcode
+	Explanation string
+	Detail      string
+}
+
+// errorPage answers a refused payment request: HTTP 400 (500 for internal errors) with the
+// code in #error beside a human explanation. Nothing was written.
+func (h *Handler) errorPage(w http.ResponseWriter, lang string, err error) {
+	e := gateway.AsError(err)
+	status := http.StatusBadRequest
+	if e.First == 2 {
+		status = http.StatusInternalServerError
+		h.Logger.Error("web: internal error", "err", err)
+	}
+	code := itoa(e.First) + "/" + itoa(e.Second)
+	expl := e.Message
+	if t, ok := errorTexts[code]; ok {
+		expl = pick(t, lang)
+	}
+	h.render(w, status, "error", &view{Lang: lang, Title: text(lang, "err.title"),
+		Data: errorData{Code: code, Explanation: expl, Detail: e.Message}})
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	lang := normLang(r.URL.Query().Get("Language"))
+	h.render(w, http.StatusNotFound, "notfound", &view{Lang: lang, Title: text(lang, "err.notfound")})
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}
+
+// params reads a request's parameters from the query and a form body, names lowercased
+// (the contract matches them case-insensitively); the first value of a name wins, the body's
+// over the query's.
+func params(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+	out := map[string]string{}
+	merge := func(v url.Values) {
+		for k, vs := range v {
+			if len(vs) > 0 {
+				out[strings.ToLower(k)] = strings.TrimSpace(vs[0])
+			}
+		}
+	}
+	merge(r.URL.Query())
+	if r.Method != http.MethodPost {
+		return out, nil
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	var err error
+	switch ct {
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(MaxForm)
+	case "application/json":
+		return out, decodeJSON(r, out)
+	default:
+		err = r.ParseForm()
+	}
+	if err != nil {
+		return out, gateway.Errorf(1, 1, "the form could not be read")
+	}
+	merge(r.PostForm)
+	return out, nil
+}
+
+// merchantByID finds the merchant a payment page names: 5/100 when the id is missing or
+// malformed, 10/100 when no such merchant is configured.
+func (h *Handler) merchantByID(id string) (*gateway.Merchant, error) {
+	id = strings.TrimSpace(id)
+	if id == "" || len(id) > 16 || strings.Trim(id, "0123456789") != "" {
+		return nil, gateway.Invalid(gateway.CodeMerchantID, "merchant_id is missing or malformed")
+	}
+	m := h.Pages.Gateway.Merchants.Get(id)
+	if m == nil {
+		return nil, gateway.ErrAuth
+	}
+	return m, nil
+}
+
+// guard checks Signature and CheckValue per the merchant's policy, as silentpay does.
+func guard(m *gateway.Merchant, p map[string]string) error {
+	pol := signer.RequestPolicy{Signature: m.RequestSignature, PublicKey: m.PublicKey, Secret: m.Secret, NoSeparator: m.CheckvalueNoSeparator}
+	if code, msg := pol.Check(func(k string) string { return p[k] }, "orderamount", "ordercurrency"); code != 0 {
+		return gateway.Invalid(code, "%s", msg)
+	}
+	return nil
+}
+
+// pageRequest maps the contract's payment-page parameters to the gateway's request.
+func pageRequest(p map[string]string, ip string) gateway.PageRequest {
+	if v := p["clientip"]; v != "" && net.ParseIP(v) != nil {
+		ip = v
+	}
+	return gateway.PageRequest{
+		OrderNumber: p["ordernumber"], Amount: p["orderamount"], Currency: p["ordercurrency"],
+		Comment: p["ordercomment"], TwoStage: p["delay"],
+		Customer: gateway.Customer{FirstName: p["firstname"], LastName: p["lastname"], MiddleName: p["middlename"],
+			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip},
+		CustomerNumber: p["customernumber"],
+		Recurring: gateway.RecurringRequest{Indicator: p["recurringindicator"], MinAmount: p["recurringminamount"],
+			MaxAmount: p["recurringmaxamount"], Period: p["recurringperiod"], MaxDate: p["recurringmaxdate"]},
+		Language: p["language"], ReturnURL: p["url_return"], ReturnOK: p["url_return_ok"], ReturnNo: p["url_return_no"],
+	}
+}
+
+// clientIP is the peer's address (no proxy headers are trusted).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func isTLS(r *http.Request) bool { return r.TLS != nil }
+
+var errMethod = errors.New("method not allowed")
