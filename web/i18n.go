@@ -132,6 +132,15 @@ var opTypeLabels = map[gateway.OpType][2]string{
 	gateway.OpCancel: {"Отмена / возврат", "Cancel / refund"}, gateway.OpRecurring: {"Рекуррентный платёж", "Recurring payment"},
 }
 
+// noteLabels name notification events, states and attempt outcomes.
+var noteLabels = map[string][2]string{
+	"payment": {"Оплата", "Payment"}, "charge": {"Подтверждение", "Confirm"}, "cancel": {"Отмена / возврат", "Cancel / refund"},
+	"recurring": {"Рекуррентный платёж", "Recurring payment"},
+	"pending":   {"ожидает отправки", "pending"}, "delivered": {"доставлено", "delivered"},
+	"rejected": {"отклонено магазином", "rejected"}, "failed": {"не доставлено", "failed"},
+	"retry": {"повтор", "retry"},
+}
+
 // customerTexts explain a payment's responsecode to the customer.
 var customerTexts = map[string][2]string{
 	"AS000": {"Платёж выполнен успешно.", "The payment was successful."},

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -148,6 +149,15 @@ func (v *view) OpType(t gateway.OpType) string {
 		return pick(l, v.Lang)
 	}
 	return t.String()
+}
+
+// Note names a notification event, state or attempt outcome.
+func (v *view) Note(s any) string {
+	key := fmt.Sprint(s)
+	if l, ok := noteLabels[key]; ok {
+		return pick(l, v.Lang)
+	}
+	return key
 }
 
 // HTMLLang is the lang attribute.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -14,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"soapgate/notify"
 )
 
 // chromiumPath is Debian's chromium, which .ci/run installs.
@@ -29,8 +32,11 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
 	}
-	ts := startServer(t)
-	shop := newShop(t, ts.URL)
+	var gw string
+	shop := newShop(t, &gw)
+	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
+	ts := startServerWith(t, filepath.Join(t.TempDir(), "browser.db"), notifyTo("700001", shop.URL+"/notify", "post", false))
+	gw = ts.URL
 
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
@@ -119,7 +125,14 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/monitor/orders/"+bill),
 			chromedp.SendKeys(chromedp.CSS("#cancel-amount"), "30.00"), chromedp.Click(chromedp.CSS("#cancel button"))))
 		b.flash(t, ctx, "PartialCanceled")
-		b.shot(t, ctx, "monitor-order.png")
+		if b.shots != "" { // let the refund's notification arrive, then show the page again
+			for i := 0; i < 50 && len(ts.notifications(t, "700001", bill)) < 2; i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			must(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#replay"))))
+			b.shot(t, ctx, "monitor-order.png")
+		}
 		b.state(t, "br-refund", "PartialCanceled")
 		_, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("ordernumber", "br-refund"))
 		ops := doc.FindElements("//operation")
@@ -259,8 +272,12 @@ func must(t testing.TB, err error) {
 
 // newShop is the merchant's web shop: /checkout auto-posts the order to the gateway's
 // payment page, /ok and /no are its return pages, /evil a foreign page posting to the monitor.
-func newShop(t *testing.T, gateway string) *httptest.Server {
+func newShop(t *testing.T, gw *string) *httptest.Server {
 	mux := http.NewServeMux()
+	mux.HandleFunc("/notify", func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		io.WriteString(w, notify.AckXML(0, 0, r.PostForm.Get("billnumber"), r.PostForm.Get("packetdate")))
+	})
 	mux.HandleFunc("/checkout", func(w http.ResponseWriter, r *http.Request) {
 		base := "http://" + r.Host
 		fields := map[string]string{"Merchant_ID": "700001", "OrderCurrency": "RUB",
@@ -268,7 +285,7 @@ func newShop(t *testing.T, gateway string) *httptest.Server {
 		for k, v := range r.URL.Query() {
 			fields[k] = v[0]
 		}
-		autopost(w, gateway+"/pay/order.cfm", fields)
+		autopost(w, *gw+"/pay/order.cfm", fields)
 	})
 	for _, p := range []string{"ok", "no"} {
 		mux.HandleFunc("/"+p, func(w http.ResponseWriter, r *http.Request) {
@@ -276,7 +293,7 @@ func newShop(t *testing.T, gateway string) *httptest.Server {
 		})
 	}
 	mux.HandleFunc("/evil", func(w http.ResponseWriter, r *http.Request) {
-		autopost(w, gateway+"/monitor/orders/"+r.URL.Query().Get("bill")+"/confirm", map[string]string{"amount": "1.00"})
+		autopost(w, *gw+"/monitor/orders/"+r.URL.Query().Get("bill")+"/confirm", map[string]string{"amount": "1.00"})
 	})
 	s := httptest.NewServer(mux)
 	t.Cleanup(s.Close)

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // signIn signs the client in to the order monitor.
@@ -159,4 +161,43 @@ func TestMonitor_ListDetailActions(t *testing.T) {
 
 func regexpBill(num string) *regexp.Regexp {
 	return regexp.MustCompile(`<tr data-billnumber="(\d{16})"[^>]*>\s*<td><a href="[^"]+">` + num + `<`)
+}
+
+func TestMonitor_NotificationsAndReplay(t *testing.T) {
+	rc := newReceiver(t)
+	rc.reply = func(n int, f map[string]string) (int, string) {
+		return 200, `<pushpaymentresult firstcode="9" secondcode="1"></pushpaymentresult>` // refused: kept, replayable
+	}
+	ts := startServerWith(t, filepath.Join(t.TempDir(), "n.db"), notifyTo("700001", rc.URL, "post", false))
+	w := newWebClient(t, ts)
+	page := w.order("OrderNumber", "note-1")
+	w.pay(page, "4111111111111111")
+	rc.wait(t, 1)
+	bill := match(t, regexp.MustCompile(`id="billnumber">(\d{16})<`), w.get(page).Body)
+	var id int64
+	for i := 0; i < 100; i++ { // the attempt is recorded just after the receiver answered
+		if ns := ts.notifications(t, "700001", bill); len(ns) == 1 && len(ns[0].AttemptLog) == 1 {
+			id = ns[0].ID
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if id == 0 {
+		t.Fatal("no notification with an attempt")
+	}
+	w.signIn("demo_login", "demo_password1")
+	detail := w.get("/monitor/orders/" + bill)
+	mustContain(t, "notifications", detail.Body, `id="replay"`, fmt.Sprintf(`data-notification="%d"`, id), "rejected", "<td>200</td>", `data-outcome="rejected"`)
+	replay := url.Values{"csrf": {match(t, reCSRF, detail.Body)}, "nonce": {"r1"}, "notification": {fmt.Sprint(id)}}
+	if res := w.post("/monitor/orders/"+bill+"/replay", replay); res.Status != 303 {
+		t.Fatalf("replay: %d %s", res.Status, res.Body)
+	}
+	mustContain(t, "replayed", w.get("/monitor/orders/"+bill).Body, `id="flash"`, "очередь")
+	rc.wait(t, 2)
+	// Another order's or an unknown notification is 404.
+	replay.Set("notification", "999999")
+	replay.Set("nonce", "r2")
+	if res := w.post("/monitor/orders/"+bill+"/replay", replay); res.Status != 404 {
+		t.Fatalf("unknown notification: %d", res.Status)
+	}
 }
