@@ -956,7 +956,7 @@ func run(cfg config) int {
 
 	// c., d. the server.
 	if cfg.url == "" {
-		fmt.Fprintln(os.Stderr, "loadgen: no -url, skipping orderstate and silentpay")
+		fmt.Fprintln(os.Stderr, "loadgen: no -url, skipping orderstate, silentpay and page")
 	} else {
 		overall := startRSSSampler(cfg.pid, 50*time.Millisecond)
 
@@ -993,6 +993,9 @@ func run(cfg config) int {
 		}, &counter, cfg.pid)
 		r.PeakRSSKiB = s.stop()
 		add(r)
+
+		// e. page: payment-page payments, order.cfm → card submit → redirect (page.go).
+		add(runPage(cfg, rep.RunID, &counter))
 
 		rep.PeakRSSKiB = overall.stop()
 		if cfg.pid > 0 {
