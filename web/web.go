@@ -7,7 +7,6 @@ package web
 import (
 	"bytes"
 	"embed"
-	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -332,5 +331,3 @@ func clientIP(r *http.Request) string {
 }
 
 func isTLS(r *http.Request) bool { return r.TLS != nil }
-
-var errMethod = errors.New("method not allowed")

@@ -364,3 +364,27 @@ func TestPayRequest_FormJSONAndFaults(t *testing.T) {
 		}
 	}
 }
+
+func TestPaymentPage_RecurringConsentAndSavedCard(t *testing.T) {
+	ts := startRecurring(t) // mounts the saved-card services too
+	w := newWebClient(t, ts)
+	page := w.order("OrderNumber", "rec-page", "RecurringIndicator", "1", "RecurringMinAmount", "1.00",
+		"RecurringMaxAmount", "500.00", "CustomerNumber", "cust-77", "URL_RETURN", "https://shop.example/r")
+	if res := w.pay(page, "4111111111111111"); !strings.Contains(res.Header.Get("Location"), "ordernumber=rec-page") {
+		t.Fatalf("pay: %d %q", res.Status, res.Header.Get("Location"))
+	}
+	loc, _ := url.Parse(w.get(page).Header.Get("Location"))
+	bill := loc.Query().Get("billnumber")
+	// The consent taken on the page lets the merchant charge again without the card.
+	_, doc := ts.soap(t, "/recurrent/rp.cfm", "rp", with("billnumber", bill, "ordernumber", "rec-page-2", "amount", "50.00", "currency", "RUB"))
+	if got := text(t, doc, "//order/orderstate"); got != "Approved" {
+		s, _ := doc.WriteToString()
+		t.Fatalf("rp after a page payment: %s\n%s", got, s)
+	}
+	// And the card was saved for the customer.
+	res := ts.post(t, "/pay/oneclick/v1/token.cfm", "application/json",
+		`{"merchant":{"merchant_id":"700001","login":"demo_login","password":"demo_password1"},"customernumber":"cust-77"}`)
+	if res.Status != 200 || !strings.Contains(res.Body, `"post":"1111"`) {
+		t.Fatalf("saved card: %d %s", res.Status, res.Body)
+	}
+}
