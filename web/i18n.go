@@ -40,6 +40,7 @@ var texts = map[string][2]string{
 	"pay.test":         {"Тестовый режим: деньги не списываются.", "Test mode: no money is charged."},
 	"pay.testcards":    {"Тестовые карты: 4111 1111 1111 1111 — успех, 4000 0000 0000 0002 — отказ, 4000 0000 0000 3063 — 3-D Secure (код 1234).", "Test cards: 4111 1111 1111 1111 approves, 4000 0000 0000 0002 declines, 4000 0000 0000 3063 asks for 3-D Secure (code 1234)."},
 	"pay.expires":      {"Оплатите до", "Pay before"},
+	"pay.luhn":         {"Похоже, в номере карты опечатка.", "This card number looks mistyped."},
 	"pay.cardbad":      {"Проверьте данные карты", "Please check the card details"},
 	"3ds.title":        {"Подтверждение платежа", "Confirm the payment"},
 	"3ds.issuer":       {"Страница банка-эмитента (3-D Secure, имитация)", "Card issuer's page (3-D Secure, simulated)"},

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"soapgate/notify"
 )
@@ -65,6 +66,10 @@ func TestBrowser(t *testing.T) {
 	t.Run("declined card lands on URL_RETURN_NO", func(t *testing.T) {
 		ctx := b.tab(t)
 		b.open(t, ctx, "br-no", "")
+		// The optional script hints at a mistyped number (same-origin script under the CSP).
+		must(t, chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#CardNumber"), "4111 1111 1111 1112"),
+			chromedp.Click(chromedp.CSS("#ExpireMonth")), chromedp.WaitVisible(chromedp.CSS("#CardNumber-hint")),
+			chromedp.SendKeys(chromedp.CSS("#CardNumber"), kb.End+strings.Repeat(kb.Backspace, 25))))
 		b.fillCard(t, ctx, "4000000000000002")
 		if q := b.landOn(t, ctx, "#shop-no"); q.Get("ordernumber") != "br-no" {
 			t.Fatalf("return query %v", q)
