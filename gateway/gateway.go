@@ -182,7 +182,7 @@ func (g *Gateway) Recover(ctx context.Context) (int, error) {
 		if o.Card.Ref == "" {
 			continue // a payment-page order that never got a card: it times out instead
 		}
-		res, err := g.Processor.Settle(ctx, authRequest(o, o.Created))
+		res, err := g.Processor.Settle(ctx, g.settleRequest(ctx, o))
 		if err != nil {
 			return settled, fmt.Errorf("settle %s: %w", o.BillNumber, err)
 		}
@@ -287,4 +287,17 @@ func SplitBillNumber(s string) (string, error) {
 		return "", Invalid(CodeBillNumber, "billnumber is missing or not 16 digits")
 	}
 	return s, nil
+}
+
+// settleRequest is the request a crash interrupted, as it was sent: a merchant-initiated
+// recurring charge carries its attempt count, which the processor's answer may depend on.
+func (g *Gateway) settleRequest(ctx context.Context, o *Order) AuthRequest {
+	req := authRequest(o, o.Created)
+	g.Store.View(ctx, func(tx Tx) error {
+		if c, err := tx.RecurringCharge(o.ID); err == nil {
+			req = mitRequest(o, c, o.Created)
+		}
+		return nil
+	})
+	return req
 }

@@ -135,7 +135,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           srv.Handler(routes...),
+		Handler:           srv.Handler(append(routes, srv.RecurringRoutes()...)...),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
