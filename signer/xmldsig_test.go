@@ -50,7 +50,7 @@ func TestXMLSigner_SignAndVerify(t *testing.T) {
 	if got.FindElement("amount").Text() != "1.00" {
 		t.Fatal("verified tree differs")
 	}
-	sig := string(signed[strings.Index(string(signed), "<ds:Signature"):strings.Index(string(signed), "</ds:Signature>")+len("</ds:Signature>")])
+	sig := string(signed[strings.Index(string(signed), "<ds:Signature") : strings.Index(string(signed), "</ds:Signature>")+len("</ds:Signature>")])
 	for name, doc := range map[string]string{
 		"tampered":      strings.Replace(env, "<amount>1.00<", "<amount>9.00<", 1),
 		"duplicate Id":  strings.Replace(env, "<amount>", `<x Id="n-1"/><amount>`, 1),
