@@ -1,0 +1,132 @@
+// HTTP load driver: keep-alive clients posting SOAP 1.1 requests for a fixed duration.
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func newClient(conc int, timeout time.Duration) *http.Client {
+	tr := &http.Transport{
+		Proxy: nil, // never route the benchmark through an environment proxy
+		DialContext: (&net.Dialer{
+			Timeout:   5 * time.Second,
+			KeepAlive: 30 * time.Second,
+		}).DialContext,
+		MaxIdleConns:        4 * conc,
+		MaxIdleConnsPerHost: 2 * conc,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+		ForceAttemptHTTP2:   false,
+	}
+	return &http.Client{Transport: tr, Timeout: timeout}
+}
+
+// scenario describes one HTTP load: body(i) gives the i-th request body, check judges a
+// response.
+type scenario struct {
+	name  string
+	url   string
+	body  func(i int64) []byte
+	check func(status int, body []byte) error
+}
+
+// soapPost sends one SOAP 1.1 request and returns status and the whole body.
+func soapPost(ctx context.Context, client *http.Client, url string, body []byte) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("SOAPAction", `""`)
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return resp.StatusCode, b, err
+	}
+	return resp.StatusCode, b, nil
+}
+
+// drive runs sc with conc workers for dur and returns the measured result.
+func drive(client *http.Client, sc scenario, conc int, dur time.Duration, counter *atomic.Int64) result {
+	res := result{Name: sc.name}
+	var errs errSamples
+	var ok, bad atomic.Int64
+	lats := make([][]time.Duration, conc)
+	ctx := context.Background()
+	deadline := time.Now().Add(dur)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < conc; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			lat := make([]time.Duration, 0, 4096)
+			for time.Now().Before(deadline) {
+				i := counter.Add(1)
+				body := sc.body(i)
+				t0 := time.Now()
+				status, rb, err := soapPost(ctx, client, sc.url, body)
+				d := time.Since(t0)
+				lat = append(lat, d)
+				if err == nil {
+					err = sc.check(status, rb)
+				}
+				if err != nil {
+					bad.Add(1)
+					errs.add(err.Error())
+					continue
+				}
+				ok.Add(1)
+			}
+			lats[w] = lat
+		}(w)
+	}
+	wg.Wait()
+	res.Elapsed = time.Since(start)
+	res.OK, res.Errors = ok.Load(), bad.Load()
+	res.Requests = res.OK + res.Errors
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	res.finish(all)
+	res.ErrorSamples = errs.samples()
+	return res
+}
+
+// runHTTP runs an optional unmeasured warm-up, then the measured load; serverPID (when
+// > 0) is the process whose CPU time is charged to the scenario.
+func runHTTP(cfg config, client *http.Client, sc scenario, counter *atomic.Int64, serverPID int) result {
+	if cfg.warmup > 0 {
+		fmt.Fprintf(os.Stderr, "  %s: warm-up %s\n", sc.name, cfg.warmup)
+		drive(client, sc, cfg.conc, cfg.warmup, counter)
+	}
+	fmt.Fprintf(os.Stderr, "  %s: measuring %s with %d clients\n", sc.name, cfg.dur, cfg.conc)
+	var r result
+	measureCPU(&r, serverPID, func() { r = drive(client, sc, cfg.conc, cfg.dur, counter) })
+	return r
+}
+
+// snippet shortens a response body for an error message.
+func snippet(b []byte) string {
+	s := strings.Join(strings.Fields(string(b)), " ")
+	if len(s) > 240 {
+		s = s[:240] + "…"
+	}
+	return s
+}

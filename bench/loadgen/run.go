@@ -1,0 +1,192 @@
+// Orchestration: run every scenario, compute the ratios, write the report.
+
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+type ratio struct {
+	Name   string  `json:"name"`
+	Value  float64 `json:"value"`
+	Valid  bool    `json:"valid"`
+	Target string  `json:"target"`
+	Pass   bool    `json:"pass"`
+}
+
+type report struct {
+	Started     time.Time `json:"started"`
+	URL         string    `json:"url"`
+	Concurrency int       `json:"concurrency"`
+	DurationSec float64   `json:"duration_s"`
+	WarmupSec   float64   `json:"warmup_s"`
+	NumCPU      int       `json:"num_cpu"`
+	GoVersion   string    `json:"go_version"`
+	RunID       string    `json:"run_id"`
+	Scenarios   []*result `json:"scenarios"`
+	Ratios      []ratio   `json:"ratios"`
+	ServerPID   int       `json:"server_pid,omitempty"`
+	PeakRSSKiB  int64     `json:"server_peak_rss_kib,omitempty"` // max VmRSS sampled under load
+	HWMKiB      int64     `json:"server_vmhwm_kib,omitempty"`    // VmHWM after the load
+	PlainRSSKiB int64     `json:"plain_peak_rss_kib,omitempty"`
+	LoadBefore  string    `json:"loadavg_before,omitempty"`
+	LoadAfter   string    `json:"loadavg_after,omitempty"`
+	ExitCode    int       `json:"exit_code"`
+}
+
+func run(cfg config) int {
+	rep := &report{
+		Started:     time.Now().UTC(),
+		URL:         cfg.url,
+		Concurrency: cfg.conc,
+		DurationSec: cfg.dur.Seconds(),
+		WarmupSec:   cfg.warmup.Seconds(),
+		NumCPU:      runtime.NumCPU(),
+		GoVersion:   runtime.Version(),
+		RunID:       strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.FormatInt(int64(os.Getpid()), 36),
+		ServerPID:   cfg.pid,
+		LoadBefore:  loadavg(),
+	}
+	client := newClient(cfg.conc, cfg.timeout)
+	var counter atomic.Int64
+	byName := map[string]*result{}
+	add := func(r result) *result {
+		p := &r
+		rep.Scenarios = append(rep.Scenarios, p)
+		byName[r.Name] = p
+		return p
+	}
+	fmt.Fprintf(os.Stderr, "loadgen: run %s, %d clients, %s per scenario, %d CPUs\n",
+		rep.RunID, cfg.conc, cfg.dur, rep.NumCPU)
+
+	// a. plain net/http baseline in its own process, same client/body/concurrency as orderstate.
+	osBody := orderstateBody("bench-os-" + rep.RunID)
+	if child, err := startPlainChild(); err != nil {
+		add(result{Name: "plain", Failed: err.Error()})
+	} else {
+		s := startRSSSampler(child.cmd.Process.Pid, 100*time.Millisecond)
+		r := runHTTP(cfg, client, scenario{
+			name:  "plain",
+			url:   "http://" + child.addr + orderstatePath,
+			body:  func(int64) []byte { return osBody },
+			check: checkFirstcodeZero,
+		}, &counter, child.cmd.Process.Pid)
+		rep.PlainRSSKiB = s.stop()
+		r.PeakRSSKiB = rep.PlainRSSKiB
+		child.stop()
+		add(r)
+	}
+	client.CloseIdleConnections()
+
+	// b. raw SQLite single-row commits.
+	add(runSQLiteCommit(cfg))
+
+	// c., d. the server.
+	if cfg.url == "" {
+		fmt.Fprintln(os.Stderr, "loadgen: no -url, skipping orderstate, silentpay and page")
+	} else {
+		overall := startRSSSampler(cfg.pid, 50*time.Millisecond)
+
+		// c. orderstate: one approved payment first.
+		on := "bench-os-" + rep.RunID
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+		status, body, err := soapPost(ctx, client, cfg.url+silentpayPath, silentpayBody(on))
+		cancel()
+		if err == nil {
+			err = checkApproved(status, body)
+		}
+		if err != nil {
+			add(result{Name: "orderstate", Failed: "setup silentpay " + on + ": " + err.Error()})
+		} else {
+			s := startRSSSampler(cfg.pid, 50*time.Millisecond)
+			r := runHTTP(cfg, client, scenario{
+				name:  "orderstate",
+				url:   cfg.url + orderstatePath,
+				body:  func(int64) []byte { return osBody },
+				check: checkFirstcodeZero,
+			}, &counter, cfg.pid)
+			r.PeakRSSKiB = s.stop()
+			add(r)
+		}
+
+		// d. silentpay: a new ordernumber per request.
+		prefix := "bench-sp-" + rep.RunID + "-"
+		s := startRSSSampler(cfg.pid, 50*time.Millisecond)
+		r := runHTTP(cfg, client, scenario{
+			name:  "silentpay",
+			url:   cfg.url + silentpayPath,
+			body:  func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) },
+			check: checkApproved,
+		}, &counter, cfg.pid)
+		r.PeakRSSKiB = s.stop()
+		add(r)
+
+		// e. page: payment-page payments, order.cfm → card submit → redirect (page.go).
+		add(runPage(cfg, rep.RunID, &counter))
+
+		rep.PeakRSSKiB = overall.stop()
+		if cfg.pid > 0 {
+			if m, err := readProcMem(cfg.pid); err == nil {
+				rep.HWMKiB = m.HWMKiB
+				if m.RSSKiB > rep.PeakRSSKiB {
+					rep.PeakRSSKiB = m.RSSKiB
+				}
+			} else {
+				fmt.Fprintf(os.Stderr, "loadgen: reading /proc/%d/status: %v\n", cfg.pid, err)
+			}
+			if e, ok := overall.err.Load().(string); ok && rep.PeakRSSKiB == 0 {
+				fmt.Fprintf(os.Stderr, "loadgen: RSS sampling failed: %s\n", e)
+			}
+		}
+	}
+
+	rep.LoadAfter = loadavg()
+
+	// Ratios.
+	ratioOf := func(name, a, b, target string, min float64) {
+		ra, rb := byName[a], byName[b]
+		rt := ratio{Name: name, Target: target}
+		if ra != nil && rb != nil && ra.Failed == "" && rb.Failed == "" && rb.RPS > 0 {
+			rt.Value = ra.RPS / rb.RPS
+			rt.Valid = true
+			rt.Pass = rt.Value >= min
+		}
+		rep.Ratios = append(rep.Ratios, rt)
+	}
+	ratioOf("orderstate/plain", "orderstate", "plain", fmt.Sprintf(">= %.2f", targetOrderstateVsPlain), targetOrderstateVsPlain)
+	ratioOf("silentpay/sqlite-commit", "silentpay", "sqlite-commit", fmt.Sprintf(">= %.2f", targetSilentpayVsCommit), targetSilentpayVsCommit)
+	rssPeak := max(rep.PeakRSSKiB, rep.HWMKiB)
+	rss := ratio{Name: "peak server RSS MiB", Target: fmt.Sprintf("< %.0f", targetRSSMiB)}
+	if rssPeak > 0 {
+		rss.Value = float64(rssPeak) / 1024
+		rss.Valid = true
+		rss.Pass = rss.Value < targetRSSMiB
+	}
+	rep.Ratios = append(rep.Ratios, rss)
+
+	// Exit status: errors only, never the targets.
+	for _, r := range rep.Scenarios {
+		if r.Failed != "" || r.errorRate() > maxErrorRate {
+			rep.ExitCode = 1
+		}
+	}
+
+	printReport(os.Stdout, rep)
+	if cfg.jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(cfg.jsonOut, append(b, '\n'), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen: writing -json:", err)
+			if rep.ExitCode == 0 {
+				rep.ExitCode = 1
+			}
+		}
+	}
+	return rep.ExitCode
+}
