@@ -76,15 +76,16 @@ func startProcess(t *testing.T, cfgPath string, env ...string) *process {
 	return nil
 }
 
-// writeConfig writes config.yaml with merchant 700001 notifying url, keys by absolute path.
+// writeConfig writes a copy of testConfig with merchant 700001 notifying url, keys by
+// absolute path.
 func writeConfig(t *testing.T, url string) string {
 	t.Helper()
-	data, err := os.ReadFile("../../config.yaml")
+	data, err := os.ReadFile(testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	root, _ := filepath.Abs("../..")
-	s := strings.ReplaceAll(string(data), "fixtures/keys/", root+"/fixtures/keys/")
+	keys, _ := filepath.Abs("../../fixtures/keys")
+	s := strings.ReplaceAll(string(data), "../../../fixtures/keys/", keys+"/")
 	s = strings.Replace(s, `url: ""`, `url: "`+url+`"`, 1)
 	path := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(path, []byte(s), 0o600); err != nil {

@@ -27,7 +27,11 @@ type testServer struct {
 	cancel context.CancelFunc
 }
 
-// startServer starts the program as `serve` would, from the repository's config.yaml.
+// testConfig is the tests' own copy of the sandbox configuration. Tests never read the
+// working copy's config.yaml: the README's walkthrough has people edit it.
+const testConfig = "testdata/config.yaml"
+
+// startServer starts the program as `serve` would, from testConfig.
 func startServer(t testing.TB) *testServer {
 	t.Helper()
 	return startServerAt(t, filepath.Join(t.TempDir(), "soapgate.db"))
@@ -43,7 +47,7 @@ func startServerAt(t testing.TB, dbPath string) *testServer {
 func startServerWith(t testing.TB, dbPath string, configure func(*config.Config)) *testServer {
 	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
-	cfg, err := config.Load("../../config.yaml")
+	cfg, err := config.Load(testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -250,7 +250,7 @@ func TestSchedule_RestartMidRunChargesNothingTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := config.Load("../../config.yaml")
+	cfg, err := config.Load(testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -184,7 +184,7 @@ func TestWeakKeys(t *testing.T) {
 	run(t, "openssl", "genrsa", "-out", weak, "512")
 	weakPub := filepath.Join(dir, "weak.pub.pem")
 	run(t, "openssl", "rsa", "-in", weak, "-pubout", "-out", weakPub)
-	cfg, err := config.Load("../../config.yaml")
+	cfg, err := config.Load(testConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,7 +192,7 @@ func TestWeakKeys(t *testing.T) {
 	if _, err := cfg.BuildMerchants(); err == nil || !strings.Contains(err.Error(), "512 bits is too weak") {
 		t.Fatalf("weak merchant key: %v", err)
 	}
-	cfg, _ = config.Load("../../config.yaml")
+	cfg, _ = config.Load(testConfig)
 	cfg.Gateway.Key = weak
 	if _, err := Open(cfg, nil); err == nil || !strings.Contains(err.Error(), "too weak") {
 		t.Fatalf("weak gateway key: %v", err)
