@@ -131,10 +131,15 @@ func TestBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.CSS("#cancel-amount"), "30.00"), chromedp.Click(chromedp.CSS("#cancel button"))))
 		b.flash(t, ctx, "PartialCanceled")
 		if b.shots != "" { // let the refund's notification arrive, then show the page again
-			for i := 0; i < 50 && len(ts.notifications(t, "700001", bill)) < 2; i++ {
-				time.Sleep(50 * time.Millisecond)
-			}
-			time.Sleep(200 * time.Millisecond)
+			waitFor(t, "both notifications of the order to be answered", func() bool {
+				ns := ts.notifications(t, "700001", bill)
+				for _, n := range ns {
+					if len(n.AttemptLog) == 0 {
+						return false
+					}
+				}
+				return len(ns) >= 2
+			})
 			must(t, chromedp.Do(ctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#replay"))))
 			b.shot(t, ctx, "monitor-order.png")
 		}

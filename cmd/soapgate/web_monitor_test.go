@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // signIn signs the client in to the order monitor.
@@ -175,16 +174,12 @@ func TestMonitor_NotificationsAndReplay(t *testing.T) {
 	rc.wait(t, 1)
 	bill := match(t, regexp.MustCompile(`id="billnumber">(\d{16})<`), w.get(page).Body)
 	var id int64
-	for i := 0; i < 100; i++ { // the attempt is recorded just after the receiver answered
+	waitFor(t, "the notification's attempt to be recorded", func() bool { // just after the receiver answered
 		if ns := ts.notifications(t, "700001", bill); len(ns) == 1 && len(ns[0].AttemptLog) == 1 {
 			id = ns[0].ID
-			break
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if id == 0 {
-		t.Fatal("no notification with an attempt")
-	}
+		return id != 0
+	})
 	w.signIn("demo_login", "demo_password1")
 	detail := w.get("/monitor/orders/" + bill)
 	mustContain(t, "notifications", detail.Body, `id="replay"`, fmt.Sprintf(`data-notification="%d"`, id), "rejected", "<td>200</td>", `data-outcome="rejected"`)
