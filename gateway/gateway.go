@@ -19,6 +19,8 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+
+	locks orderLocks // one confirm or cancel per order at a time
 }
 
 // PayRequest is a server-to-server card payment (silentpay).
@@ -105,6 +107,8 @@ func checkDuplicate(tx Tx, merchantID, orderNumber string) error {
 // Authorize asks the processor about a committed In Process order and commits the outcome,
 // with everything that follows from it (saved card, recurring consent, notification).
 func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
+	// The client going away does not stop a payment under way: its outcome is recorded.
+	ctx = context.WithoutCancel(ctx)
 	res, err := g.Processor.Authorize(ctx, authRequest(order, g.Clock.Now()))
 	if err != nil {
 		// The order stays In Process and Recover settles it; the client reads it with orderstate.
@@ -168,8 +172,18 @@ func (g *Gateway) settle(tx Tx, m *Merchant, order *Order, op *Operation, res Au
 	return reply, g.stateChanged(tx, m, event, reply)
 }
 
-// Recover settles payments that a crash left In Process: the processor tells what it did.
+// Recover settles payments, confirms and cancels that a crash left In Process: the processor
+// tells what it did. It runs at start-up, before requests are served.
 func (g *Gateway) Recover(ctx context.Context) (int, error) {
+	settled, err := g.recoverPayments(ctx)
+	if err != nil {
+		return settled, err
+	}
+	n, err := g.recoverOps(ctx)
+	return settled + n, err
+}
+
+func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 	var pending []*Order
 	if err := g.Store.View(ctx, func(tx Tx) (err error) {
 		pending, err = tx.OrdersInState(StateInProcess)

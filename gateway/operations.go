@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 )
@@ -55,58 +56,65 @@ func checkCurrency(r AmountRequest, o *Order) error {
 
 // Confirm captures all or part of a two-stage (Delayed) payment. Confirming an order that is
 // fully confirmed answers the earlier confirm again and charges nothing.
+//
+// Like a payment, a confirm is three steps: the operation is committed In Process with its
+// amount reserved, the processor is asked outside any transaction, and the outcome is
+// committed with the notification. Recover settles a confirm a crash interrupted.
 func (g *Gateway) Confirm(ctx context.Context, m *Merchant, req AmountRequest) (*Reply, error) {
 	bill, amount, err := req.parse(nil)
 	if err != nil {
 		return nil, err
 	}
+	unlock, err := g.locks.lock(ctx, m.ID+"/"+bill)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var reply *Reply
+	var order *Order
+	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		order, ops, err := loadOrder(tx, m.ID, bill)
+		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err
 		}
-		if err := checkCurrency(req, order); err != nil {
+		if err := checkCurrency(req, o); err != nil {
 			return err
 		}
-		switch order.State {
+		switch o.State {
 		case StateDelayed, StatePartialDelayed:
 		case StateApproved:
-			if last := lastOp(ops, OpConfirm); last != nil && order.TwoStage {
-				reply = &Reply{Order: order, Op: last}
+			if last := lastOp(ops, OpConfirm); last != nil && o.TwoStage {
+				reply = &Reply{Order: o, Op: last}
 				return nil
 			}
 			return ErrState
 		default:
 			return ErrState
 		}
-		left := order.Amount - order.Captured
+		p := pendingOf(o, ops)
+		if p.void {
+			return ErrState // the authorisation is being voided
+		}
+		left := o.Amount - o.Captured - p.capture
 		if amount == 0 {
 			amount = left
 		}
-		if amount > left {
+		if amount <= 0 || amount > left {
 			return ErrAmountExceeds
 		}
-		if err := g.Processor.Capture(ctx, order.BillNumber, amount); err != nil {
-			return err
-		}
-		order.Captured += amount
-		order.State = StatePartialDelayed
-		if order.Captured == order.Amount {
-			order.State = StateApproved
-		}
-		op := &Operation{Type: OpConfirm, Amount: amount, IPAddress: req.IPAddress}
-		if err := appendOp(tx, order, op, g.Clock.Now()); err != nil {
-			return err
-		}
-		reply = &Reply{Order: order, Op: op}
-		return g.stateChanged(tx, m, EventCharge, reply)
+		order, op = o, &Operation{Type: OpConfirm, Amount: amount, IPAddress: req.IPAddress}
+		return beginOp(tx, order, op, g.Clock.Now())
 	})
-	return reply, err
+	if err != nil || reply != nil {
+		return reply, err
+	}
+	return g.moveMoney(ctx, m, order, op)
 }
 
 // Cancel voids a Delayed payment, releases the unconfirmed rest of a PartialDelayed one, or
 // refunds all or part of what was charged. The same externalrefundid twice makes one refund.
+// It runs in three steps like Confirm.
 func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*Reply, error) {
 	bill, amount, err := req.parse(nil)
 	if err != nil {
@@ -116,80 +124,272 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 	if len(extID) > 128 {
 		return nil, Invalid(CodeParam, "externalrefundid is longer than 128 characters")
 	}
+	// A repeat waits here for the request it repeats, then answers its outcome.
+	unlock, err := g.locks.lock(ctx, m.ID+"/"+bill)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	var reply *Reply
+	var order *Order
+	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		order, ops, err := loadOrder(tx, m.ID, bill)
+		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err
 		}
 		if extID != "" {
 			for _, op := range ops {
-				if op.Type == OpCancel && op.ExternalRefundID == extID {
-					reply = &Reply{Order: order, Op: op}
+				// A failed attempt moved no money: the same id may try again.
+				if op.Type == OpCancel && op.ExternalRefundID == extID && op.State != OpFailed {
+					reply = &Reply{Order: o, Op: op}
 					return nil
 				}
 			}
 		}
-		if err := checkCurrency(req.AmountRequest, order); err != nil {
+		if err := checkCurrency(req.AmountRequest, o); err != nil {
 			return err
 		}
+		p := pendingOf(o, ops)
 		var left Amount
-		next := order.State
-		switch order.State {
+		switch o.State {
 		case StateDelayed:
 			// An authorisation is voided whole; a part of it is released by confirming the rest.
-			left, next = order.Amount, StateCanceled
+			left = o.Amount
 			if amount != 0 && amount < left {
 				return Errorf(10, 202, "a Delayed payment is voided whole: confirm the part to keep, then cancel")
 			}
 		case StatePartialDelayed:
-			left, next = order.Amount-order.Captured, StateApproved
+			left = o.Amount - o.Captured
 			if amount != 0 && amount < left {
 				return Errorf(10, 202, "the unconfirmed rest of a PartialDelayed payment is released whole")
 			}
 		case StateApproved, StatePartialCanceled:
-			left = order.Captured - order.Refunded
+			left = o.Captured - o.Refunded - p.refund
 		case StateCanceled:
 			if last := lastOp(ops, OpCancel); last != nil && amount == 0 && extID == "" {
-				reply = &Reply{Order: order, Op: last}
+				reply = &Reply{Order: o, Op: last}
 				return nil
 			}
 			return ErrAmountExceeds
 		default:
 			return ErrState
 		}
+		if moneyOp(o) == MoneyVoid && p.any() {
+			return ErrState // a confirm or void of the authorisation is under way
+		}
 		if amount == 0 {
 			amount = left
 		}
-		if amount > left {
+		if amount <= 0 || amount > left {
 			return ErrAmountExceeds
 		}
-		switch order.State {
-		case StateDelayed, StatePartialDelayed:
-			err = g.Processor.Void(ctx, order.BillNumber)
-		default:
-			err = g.Processor.Refund(ctx, order.BillNumber, amount)
-			order.Refunded += amount
-			next = StatePartialCanceled
-			if order.Refunded == order.Captured {
-				next = StateCanceled
-			}
+		order = o
+		op = &Operation{Type: OpCancel, Amount: amount, ExternalRefundID: extID, IPAddress: req.IPAddress}
+		return beginOp(tx, order, op, g.Clock.Now())
+	})
+	if err != nil || reply != nil {
+		return reply, err
+	}
+	return g.moveMoney(ctx, m, order, op)
+}
+
+// moveMoney asks the processor for a committed In Process confirm or cancel, outside any
+// transaction, and commits the outcome. A processor error fails the operation, which
+// releases its reservation, and is returned. The request's end does not interrupt it: money
+// may be moving, and the outcome is recorded whoever waits for it.
+func (g *Gateway) moveMoney(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
+	ctx = context.WithoutCancel(ctx)
+	req := opRequest(order, op)
+	var err error
+	switch req.Op {
+	case MoneyCapture:
+		err = g.Processor.Capture(ctx, req)
+	case MoneyVoid:
+		err = g.Processor.Void(ctx, req)
+	default:
+		err = g.Processor.Refund(ctx, req)
+	}
+	var reply *Reply
+	uerr := g.Store.Update(ctx, func(tx Tx) (e error) {
+		reply, e = g.finishOp(tx, m, order.BillNumber, op.Seq, err == nil)
+		return e
+	})
+	if err != nil {
+		// The failed operation is recorded (or, if that write failed too, Recover settles it).
+		return nil, errors.Join(fmt.Errorf("%s %s: %w", req.Op, op.ExtBillNumber(order), err), uerr)
+	}
+	return reply, uerr
+}
+
+// moneyOp is what a confirm or cancel of the order asks the processor. An order's state does
+// not change while one of its operations is In Process, so the answer is the same when the
+// operation starts, ends and is settled after a crash.
+func moneyOp(o *Order) MoneyOp {
+	switch o.State {
+	case StateDelayed, StatePartialDelayed:
+		return MoneyVoid
+	}
+	return MoneyRefund
+}
+
+func opRequest(o *Order, op *Operation) OpRequest {
+	kind := MoneyCapture
+	if op.Type == OpCancel {
+		kind = moneyOp(o)
+	}
+	return OpRequest{Op: kind, BillNumber: o.BillNumber, Seq: op.Seq, Amount: op.Amount, Currency: o.Currency, Card: o.Card}
+}
+
+// pending is what the order's In Process operations have reserved.
+type pending struct {
+	capture, refund Amount
+	void            bool
+}
+
+func (p pending) any() bool { return p.capture != 0 || p.refund != 0 || p.void }
+
+func pendingOf(o *Order, ops []*Operation) pending {
+	var p pending
+	for _, op := range ops {
+		if op.State != OpInProcess {
+			continue
 		}
+		switch {
+		case op.Type == OpConfirm:
+			p.capture += op.Amount
+		case op.Type == OpCancel && moneyOp(o) == MoneyVoid:
+			p.void = true
+		case op.Type == OpCancel:
+			p.refund += op.Amount
+		}
+	}
+	return p
+}
+
+// beginOp commits a confirm or cancel In Process as the order's next operation. The order's
+// state and amounts stay as they are until the outcome; the operation's amount is reserved.
+func beginOp(tx OrderTx, order *Order, op *Operation, now time.Time) error {
+	order.LastSeq++
+	order.Updated = now
+	op.OrderID, op.Seq, op.State, op.Currency, op.Created = order.ID, order.LastSeq, OpInProcess, order.Currency, now
+	op.ResponseCode, op.Message = "AS300", messages["AS300"]
+	if err := tx.InsertOperation(op); err != nil {
+		return err
+	}
+	return tx.UpdateOrder(order)
+}
+
+// finishOp records the outcome of the In Process confirm or cancel seq of the order: done
+// means the processor moved the money. The order's state and amounts follow from its state
+// now, and the merchant is notified in the same transaction. An operation that is no longer
+// In Process (settled meanwhile) is answered as it stands.
+func (g *Gateway) finishOp(tx Tx, m *Merchant, bill string, seq int, done bool) (*Reply, error) {
+	order, ops, err := loadOrder(tx, m.ID, bill)
+	if err != nil {
+		return nil, err
+	}
+	var op *Operation
+	for _, o := range ops {
+		if o.Seq == seq {
+			op = o
+		}
+	}
+	if op == nil {
+		return nil, fmt.Errorf("operation %s.%d: %w", bill, seq, ErrNoRows)
+	}
+	reply := &Reply{Order: order, Op: op}
+	if op.State != OpInProcess {
+		return reply, nil
+	}
+	if !done {
+		op.State, op.ResponseCode, op.Message = OpFailed, "AS998", messages["AS998"]
+		return reply, tx.UpdateOperation(op)
+	}
+	event := EventCharge
+	switch {
+	case op.Type == OpConfirm:
+		order.Captured += op.Amount
+		order.State = StatePartialDelayed
+		if order.Captured == order.Amount {
+			order.State = StateApproved
+		}
+	case order.State == StateDelayed:
+		event, order.State = EventCancel, StateCanceled
+	case order.State == StatePartialDelayed:
+		event, order.State = EventCancel, StateApproved
+	default:
+		event = EventCancel
+		order.Refunded += op.Amount
+		order.State = StatePartialCanceled
+		if order.Refunded == order.Captured {
+			order.State = StateCanceled
+		}
+	}
+	order.Updated = g.Clock.Now()
+	op.State, op.ResponseCode, op.Message, op.CustomerMessage = OpSuccess, "AS000", messages["AS000"], customerMessages["AS000"]
+	if err := tx.UpdateOperation(op); err != nil {
+		return nil, err
+	}
+	if err := tx.UpdateOrder(order); err != nil {
+		return nil, err
+	}
+	return reply, g.stateChanged(tx, m, event, reply)
+}
+
+// recoverOps settles confirms and cancels a crash left In Process: the processor tells
+// whether it moved the money, and the outcome is recorded as if the request had finished.
+func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
+	type job struct {
+		order *Order
+		op    *Operation
+	}
+	var jobs []job
+	err := g.Store.View(ctx, func(tx Tx) error {
+		ops, err := tx.OperationsInState(OpInProcess)
 		if err != nil {
 			return err
 		}
-		order.State = next
-		op := &Operation{Type: OpCancel, Amount: amount, ExternalRefundID: extID, IPAddress: req.IPAddress}
-		if err := appendOp(tx, order, op, g.Clock.Now()); err != nil {
-			return err
+		for _, op := range ops {
+			if op.Type != OpConfirm && op.Type != OpCancel {
+				continue // payments are settled by their order's state
+			}
+			o, err := tx.OrderByID(op.OrderID)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, job{o, op})
 		}
-		reply = &Reply{Order: order, Op: op}
-		return g.stateChanged(tx, m, EventCancel, reply)
+		return nil
 	})
-	return reply, err
+	if err != nil {
+		return 0, err
+	}
+	settled := 0
+	for _, j := range jobs {
+		m := g.Merchants.Get(j.order.MerchantID)
+		if m == nil {
+			return settled, fmt.Errorf("order %s: merchant %s is no longer configured", j.order.BillNumber, j.order.MerchantID)
+		}
+		req := opRequest(j.order, j.op)
+		done, err := g.Processor.SettleOp(ctx, req)
+		if err != nil {
+			return settled, fmt.Errorf("settle %s %s: %w", req.Op, j.op.ExtBillNumber(j.order), err)
+		}
+		err = g.Store.Update(ctx, func(tx Tx) error {
+			_, err := g.finishOp(tx, m, j.order.BillNumber, j.op.Seq, done)
+			return err
+		})
+		if err != nil {
+			return settled, err
+		}
+		settled++
+		g.log().Info("settled interrupted operation", "billnumber", j.op.ExtBillNumber(j.order), "op", req.Op, "done", done)
+	}
+	return settled, nil
 }
 
-func loadOrder(tx Tx, merchantID, bill string) (*Order, []*Operation, error) {
+func loadOrder(tx OrderTx, merchantID, bill string) (*Order, []*Operation, error) {
 	order, err := tx.OrderByBill(merchantID, bill)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil, ErrNotFound
@@ -199,18 +399,6 @@ func loadOrder(tx Tx, merchantID, bill string) (*Order, []*Operation, error) {
 	}
 	ops, err := tx.Operations(order.ID)
 	return order, ops, err
-}
-
-// appendOp records a successful confirm or cancel as the order's next operation.
-func appendOp(tx Tx, order *Order, op *Operation, now time.Time) error {
-	order.LastSeq++
-	order.Updated = now
-	op.OrderID, op.Seq, op.State, op.Currency, op.Created = order.ID, order.LastSeq, OpSuccess, order.Currency, now
-	op.ResponseCode, op.Message, op.CustomerMessage = "AS000", messages["AS000"], customerMessages["AS000"]
-	if err := tx.InsertOperation(op); err != nil {
-		return err
-	}
-	return tx.UpdateOrder(order)
 }
 
 func lastOp(ops []*Operation, t OpType) *Operation {

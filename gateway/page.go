@@ -54,18 +54,6 @@ func (p *Page) ReturnFor(paid bool) string {
 // DefaultPaymentTTL is how long an unpaid payment-page order waits before it becomes Timeout.
 const DefaultPaymentTTL = 24 * time.Hour
 
-// IssuerCard is the test card that asks for 3-D Secure on the payment page (contract §10).
-const IssuerCard = "4000000000003063"
-
-// IssuerCode is the one-time code that passes the simulated 3-D Secure step.
-const IssuerCode = "1234"
-
-// Challenger is implemented by processors that know which cards need 3-D Secure. Without
-// it the gateway challenges the sandbox's IssuerCard.
-type Challenger interface {
-	RequiresChallenge(card Card) bool
-}
-
 // ErrPageUsed means a submit arrived when its page no longer takes one (used token, a second
 // tab, the back button): nothing was charged; the caller shows the page as it stands.
 var ErrPageUsed = errors.New("payment page already submitted")
@@ -251,8 +239,6 @@ func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (repl
 	}
 	if c, ok := g.Processor.(Challenger); ok {
 		challenged = c.RequiresChallenge(card)
-	} else {
-		challenged = cd.Number == IssuerCard
 	}
 	var m *Merchant
 	var order *Order
@@ -281,21 +267,22 @@ func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (repl
 	return reply, false, err
 }
 
-// Verify takes the simulated issuer page: IssuerCode continues the payment through the
-// processor, any other code declines it (AS100) without asking the processor.
+// Verify takes the simulated issuer page: a code the processor accepts for the card continues
+// the payment through the processor, any other code declines it (AS100) without asking it.
 func (p *Pages) Verify(ctx context.Context, id, token, code string) (*Reply, error) {
 	g := p.Gateway
 	var m *Merchant
 	var order *Order
 	var op *Operation
 	var reply *Reply
-	passed := subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(IssuerCode)) == 1
 	err := g.Store.Update(ctx, func(tx Tx) error {
 		var page *Page
 		var err error
 		if page, order, op, m, err = p.takeToken(tx, id, token, PageIssuer); err != nil {
 			return err
 		}
+		c, ok := g.Processor.(Challenger)
+		passed := ok && c.PassesChallenge(page.Card, code)
 		page.Stage, page.FormToken = PagePaying, ""
 		order.Card, order.Updated, page.Card = page.Card, g.Clock.Now(), Card{}
 		if err := tx.UpdatePage(page); err != nil {

@@ -34,13 +34,16 @@ type OrderTx interface {
 	// OrderHoldingMoney returns a payment under the ordernumber whose state HoldsMoney, or ErrNoRows.
 	OrderHoldingMoney(merchantID, orderNumber string) (*Order, error)
 	OrdersInState(state State) ([]*Order, error)
+	OrderByID(id int64) (*Order, error) // ErrNoRows when absent
 
 	InsertOrder(o *Order) error // sets o.ID; a taken billnumber is ErrBillTaken
 	UpdateOrder(o *Order) error
 
 	Operations(orderID int64) ([]*Operation, error)
 	InsertOperation(op *Operation) error // sets op.ID
-	UpdateOperation(op *Operation) error
+	UpdateOperation(op *Operation) error // state, codes and messages
+	// OperationsInState lists operations in the state across all orders, by order and seq.
+	OperationsInState(state OpState) ([]*Operation, error)
 }
 
 // SettingsTx keeps small named values, such as where a test clock stands.
@@ -86,15 +89,47 @@ type AuthResult struct {
 	ApprovalCode string
 }
 
+// MoneyOp is what a confirm or cancel asks of the processor.
+type MoneyOp string
+
+const (
+	MoneyCapture MoneyOp = "capture" // charge all or part of an authorisation
+	MoneyVoid    MoneyOp = "void"    // release an authorisation, or its unconfirmed rest
+	MoneyRefund  MoneyOp = "refund"  // give back part or all of what was charged
+)
+
+// OpRequest asks the processor to move money on an authorised payment. BillNumber and Seq
+// name the request: the same operation asked again (or settled) has the same pair.
+type OpRequest struct {
+	Op         MoneyOp
+	BillNumber string
+	Seq        int // the operation's number on the order
+	Amount     Amount
+	Currency   string
+	Card       Card // the order's card (tokenised)
+}
+
 // Processor is the acquirer connection. The test processor implements it; a real connector
 // would too. Tokenize never leaves the machine and keeps no card number in the Card it returns.
+// The gateway never calls Authorize, Settle, Capture, Refund, Void or SettleOp inside a store
+// transaction: a slow acquirer must not hold up the single writer.
 type Processor interface {
 	Tokenize(card CardData) (Card, error)
 	Authorize(ctx context.Context, req AuthRequest) (AuthResult, error)
 	// Settle answers for an authorisation whose outcome the gateway did not record (a crash
 	// between asking and writing): the processor's own record of the same request.
 	Settle(ctx context.Context, req AuthRequest) (AuthResult, error)
-	Capture(ctx context.Context, billNumber string, amount Amount) error
-	Refund(ctx context.Context, billNumber string, amount Amount) error
-	Void(ctx context.Context, billNumber string) error
+	Capture(ctx context.Context, req OpRequest) error
+	Refund(ctx context.Context, req OpRequest) error
+	Void(ctx context.Context, req OpRequest) error
+	// SettleOp answers for a capture, void or refund whose outcome the gateway did not
+	// record: whether the processor did it, from its own record of the same request.
+	SettleOp(ctx context.Context, req OpRequest) (done bool, err error)
+}
+
+// Challenger is implemented by processors that know which cards need 3-D Secure on the
+// payment page and check the issuer's one-time code. Without it no card is challenged.
+type Challenger interface {
+	RequiresChallenge(card Card) bool
+	PassesChallenge(card Card, code string) bool
 }

@@ -5,6 +5,7 @@ package processor
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
 	"strings"
@@ -20,7 +21,21 @@ const (
 	profileLuhn     = "d14" // fails the Luhn check
 	profileFlaky341 = "341" // merchant-initiated charges decline twice after each approval
 	profile3DS      = "3ds" // asks for 3-D Secure on the payment page
+	profileSlow     = "slow" // approves, but every call takes SlowDelay
 )
+
+// Sandbox cards with a behaviour of their own (contract section 6).
+const (
+	// ChallengeCard asks for 3-D Secure on the payment page; ChallengeCode passes it.
+	ChallengeCard = "4000000000003063"
+	ChallengeCode = "1234"
+	// SlowCard approves, but every processor call about it takes SlowDelay: integrators
+	// test their timeouts with it.
+	SlowCard = "4000000000000127"
+)
+
+// DefaultSlowDelay is how long each call about SlowCard takes unless Test.SlowDelay says otherwise.
+const DefaultSlowDelay = 5 * time.Second
 
 // flakyMITDeclines is how many merchant-initiated attempts after each approval card
 // 4000000000000341 declines with 51 before it approves again.
@@ -37,8 +52,19 @@ var declineCards = map[string]string{
 var amountTriggers = map[string]bool{"05": true, "14": true, "51": true, "54": true, "57": true, "61": true, "65": true}
 
 // Test is the sandbox processor. It is stateless: its "tables" are the card table and the
-// amount triggers, and the profile carried in each card reference.
-type Test struct{}
+// amount triggers, and the profile carried in each card reference. The zero value is the
+// processor the sandbox serves.
+type Test struct {
+	// SlowDelay is how long every call about SlowCard takes; DefaultSlowDelay when zero.
+	// Tests shorten it.
+	SlowDelay time.Duration
+}
+
+// The test processor is the gateway's acquirer and decides which cards need 3-D Secure.
+var (
+	_ gateway.Processor  = Test{}
+	_ gateway.Challenger = Test{}
+)
 
 // Tokenize keeps bin, last four, brand, expiry and holder, and a reference naming the profile.
 func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
@@ -50,8 +76,10 @@ func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
 		profile = "d" + declineCards[c.Number]
 	case c.Number == "4000000000000341":
 		profile = profileFlaky341
-	case c.Number == "4000000000003063":
+	case c.Number == ChallengeCard:
 		profile = profile3DS
+	case c.Number == SlowCard:
+		profile = profileSlow
 	}
 	year := c.ExpYear
 	if len(year) == 2 {
@@ -73,18 +101,58 @@ func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
 }
 
 // Authorize decides by the card's profile, its expiry and the amount's kopecks.
-func (t Test) Authorize(_ context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
+func (t Test) Authorize(ctx context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
+	if err := t.wait(ctx, req.Card); err != nil {
+		return gateway.AuthResult{}, err
+	}
 	return decide(req), nil
 }
 
 // Settle answers like Authorize: the test processor's decisions are a function of the request.
-func (t Test) Settle(_ context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
-	return decide(req), nil
+func (t Test) Settle(ctx context.Context, req gateway.AuthRequest) (gateway.AuthResult, error) {
+	return t.Authorize(ctx, req)
 }
 
-func (Test) Capture(context.Context, string, gateway.Amount) error { return nil }
-func (Test) Refund(context.Context, string, gateway.Amount) error  { return nil }
-func (Test) Void(context.Context, string) error                    { return nil }
+// Capture, Void and Refund always succeed in the sandbox (after SlowDelay for SlowCard).
+func (t Test) Capture(ctx context.Context, req gateway.OpRequest) error { return t.wait(ctx, req.Card) }
+func (t Test) Void(ctx context.Context, req gateway.OpRequest) error    { return t.wait(ctx, req.Card) }
+func (t Test) Refund(ctx context.Context, req gateway.OpRequest) error  { return t.wait(ctx, req.Card) }
+
+// SettleOp answers for a capture, void or refund the gateway did not record the outcome of.
+// The sandbox does each of them whenever asked, so its record of any such request is "done".
+func (t Test) SettleOp(ctx context.Context, req gateway.OpRequest) (bool, error) {
+	if err := t.wait(ctx, req.Card); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// RequiresChallenge reports whether the card asks for 3-D Secure on the payment page.
+func (Test) RequiresChallenge(card gateway.Card) bool { return Profile(card.Ref) == profile3DS }
+
+// PassesChallenge reports whether code is the issuer's one-time code for the card.
+func (Test) PassesChallenge(_ gateway.Card, code string) bool {
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(code)), []byte(ChallengeCode)) == 1
+}
+
+// wait takes SlowDelay for SlowCard, or until ctx ends, as a slow acquirer would.
+func (t Test) wait(ctx context.Context, card gateway.Card) error {
+	if Profile(card.Ref) != profileSlow {
+		return nil
+	}
+	d := t.SlowDelay
+	if d <= 0 {
+		d = DefaultSlowDelay
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("test processor: %w", ctx.Err())
+	}
+}
 
 func decide(req gateway.AuthRequest) gateway.AuthResult {
 	profile := Profile(req.Card.Ref)

@@ -129,6 +129,10 @@ func (t *txn) OrdersInState(state gateway.State) ([]*gateway.Order, error) {
 	return t.queryOrders(`SELECT `+orderColumns+` FROM orders WHERE state = ? ORDER BY id`, state)
 }
 
+func (t *txn) OrderByID(id int64) (*gateway.Order, error) {
+	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE id = ?`, id))
+}
+
 func (t *txn) InsertOrder(o *gateway.Order) error {
 	c, k := o.Customer, o.Card
 	res, err := t.q.Exec(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
@@ -200,6 +204,10 @@ func (t *txn) UpdateOperation(op *gateway.Operation) error {
 		recommendation = ?, approvalcode = ? WHERE id = ?`, op.State, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, op.ID)
 	return err
+}
+
+func (t *txn) OperationsInState(state gateway.OpState) ([]*gateway.Operation, error) {
+	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE state = ? ORDER BY order_id, seq`, state)
 }
 
 func isUnique(err error, column string) bool {
