@@ -18,9 +18,9 @@ import (
 // it hands out names the card's behaviour, never the digits.
 const (
 	profileApprove  = "ok"
-	profileLuhn     = "d14" // fails the Luhn check
-	profileFlaky341 = "341" // merchant-initiated charges decline twice after each approval
-	profile3DS      = "3ds" // asks for 3-D Secure on the payment page
+	profileLuhn     = "d14"  // fails the Luhn check
+	profileFlaky341 = "341"  // merchant-initiated charges decline twice after each approval
+	profile3DS      = "3ds"  // asks for 3-D Secure on the payment page
 	profileSlow     = "slow" // approves, but every call takes SlowDelay
 )
 
