@@ -15,6 +15,14 @@ type TestClock struct {
 	store Store
 }
 
+// Both clocks tell the time; the domain's jobs are Jobs.
+var (
+	_ Clock = RealClock{}
+	_ Clock = (*TestClock)(nil)
+	_ Job   = JobFunc(nil)
+	_ Job   = (*Pages)(nil)
+)
+
 // settingClock names the test clock's row in the settings.
 const settingClock = "test_clock"
 

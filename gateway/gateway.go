@@ -95,7 +95,7 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 }
 
 // checkDuplicate refuses a new payment under an ordernumber that still holds money (10/204).
-func checkDuplicate(tx Tx, merchantID, orderNumber string) error {
+func checkDuplicate(tx OrderTx, merchantID, orderNumber string) error {
 	if _, err := tx.OrderHoldingMoney(merchantID, orderNumber); err == nil {
 		return ErrDuplicateOrder
 	} else if !errors.Is(err, ErrNoRows) {
@@ -127,7 +127,7 @@ func authRequest(o *Order, now time.Time) AuthRequest {
 }
 
 // insertOrder writes a new order with its first operation, drawing a fresh billnumber.
-func insertOrder(tx Tx, order *Order, op *Operation) error {
+func insertOrder(tx OrderTx, order *Order, op *Operation) error {
 	for try := 0; ; try++ {
 		order.BillNumber = newBillNumber()
 		order.LastSeq = 1
@@ -145,7 +145,7 @@ func insertOrder(tx Tx, order *Order, op *Operation) error {
 
 // settle records the processor's answer on the payment operation and the order, then what
 // follows from it, all in the caller's transaction.
-func (g *Gateway) settle(tx Tx, m *Merchant, order *Order, op *Operation, res AuthResult, event Event) (*Reply, error) {
+func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, res AuthResult, event Event) (*Reply, error) {
 	code := ResponseCode(res.ISOCode)
 	op.ResponseCode, op.Message, op.CustomerMessage, op.Recommendation = code, messages[code], customerMessages[code], recommendations[code]
 	order.Updated = g.Clock.Now()

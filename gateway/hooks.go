@@ -103,7 +103,7 @@ func optionalAmount(name, s string) (Amount, error) {
 
 // extrasCreated keeps a payment's extras beside its In Process order, so that they survive
 // until the outcome is known (also across a crash).
-func (g *Gateway) extrasCreated(tx Tx, m *Merchant, order *Order, extras *PayExtras) error {
+func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extras *PayExtras) error {
 	if extras == nil || extras.empty() {
 		return nil
 	}
@@ -113,7 +113,7 @@ func (g *Gateway) extrasCreated(tx Tx, m *Merchant, order *Order, extras *PayExt
 // afterSettle applies a settled payment's extras: on approval it saves the card and
 // activates recurring consent, filling reply.Token and reply.RecurringState. For a recurring
 // charge it applies the retry rules to its series (and moves its schedule on).
-func (g *Gateway) afterSettle(tx Tx, m *Merchant, reply *Reply) error {
+func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
 	order := reply.Order
 	if reply.Op.Type == OpRecurring {
 		return g.recurringSettled(tx, reply)

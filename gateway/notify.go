@@ -82,7 +82,7 @@ type OutboxTx interface {
 
 // stateChanged writes the notification of a committed state change into the outbox, in the
 // same transaction, when the merchant listens for the event.
-func (g *Gateway) stateChanged(tx Tx, m *Merchant, event Event, reply *Reply) error {
+func (g *Gateway) stateChanged(tx OutboxTx, m *Merchant, event Event, reply *Reply) error {
 	if m.Notify.URL == "" || !m.Notify.Events[event] {
 		return nil
 	}

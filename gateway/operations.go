@@ -284,7 +284,7 @@ func beginOp(tx OrderTx, order *Order, op *Operation, now time.Time) error {
 // means the processor moved the money. The order's state and amounts follow from its state
 // now, and the merchant is notified in the same transaction. An operation that is no longer
 // In Process (settled meanwhile) is answered as it stands.
-func (g *Gateway) finishOp(tx Tx, m *Merchant, bill string, seq int, done bool) (*Reply, error) {
+func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done bool) (*Reply, error) {
 	order, ops, err := loadOrder(tx, m.ID, bill)
 	if err != nil {
 		return nil, err

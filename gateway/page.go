@@ -305,7 +305,7 @@ func (p *Pages) Verify(ctx context.Context, id, token, code string) (*Reply, err
 
 // takeToken checks that the page waits at stage with this token and has not expired, and
 // consumes the token: whatever follows, no second submit gets through.
-func (p *Pages) takeToken(tx Tx, id, token string, stage PageStage) (*Page, *Order, *Operation, *Merchant, error) {
+func (p *Pages) takeToken(tx pageOrderTx, id, token string, stage PageStage) (*Page, *Order, *Operation, *Merchant, error) {
 	page, err := tx.PageByID(id)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil, nil, nil, ErrNotFound

@@ -40,7 +40,7 @@ func (p *Pages) RunDue(ctx context.Context, now time.Time) error {
 }
 
 // expire makes an unpaid page's order Timeout; an order with a card on it is not touched.
-func expire(tx Tx, order *Order, page *Page, now time.Time) error {
+func expire(tx pageOrderTx, order *Order, page *Page, now time.Time) error {
 	page.Stage, page.FormToken, page.Card = PageExpired, "", Card{}
 	if err := tx.UpdatePage(page); err != nil {
 		return err

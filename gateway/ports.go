@@ -26,6 +26,31 @@ type Tx interface {
 	PageTx
 }
 
+// The domain's helpers take the narrowest part of Tx they use; these are the combinations.
+type (
+	// settleTx records a payment's outcome: the order, its extras or series, the notification.
+	settleTx interface {
+		OrderTx
+		RecurringTx
+		OutboxTx
+	}
+	// outcomeTx records a confirm's or cancel's outcome and its notification.
+	outcomeTx interface {
+		OrderTx
+		OutboxTx
+	}
+	// pageOrderTx moves a payment page and its order together.
+	pageOrderTx interface {
+		OrderTx
+		PageTx
+	}
+	// seriesTx reads an initial order with its series and writes charges on it.
+	seriesTx interface {
+		OrderTx
+		RecurringTx
+	}
+)
+
 // OrderTx reads and writes orders and their operations.
 type OrderTx interface {
 	OrderByBill(merchantID, billNumber string) (*Order, error) // ErrNoRows when absent

@@ -44,7 +44,7 @@ func (s *Series) checkCharge(amount Amount, currency string, now time.Time) erro
 }
 
 // stop ends the series and every schedule on it.
-func stopSeries(tx Tx, s *Series, reason string, now time.Time) error {
+func stopSeries(tx RecurringTx, s *Series, reason string, now time.Time) error {
 	s.State, s.StopReason, s.Updated = SeriesStopped, reason, now
 	if err := tx.UpdateSeries(s); err != nil {
 		return err
@@ -66,7 +66,7 @@ func stopSeries(tx Tx, s *Series, reason string, now time.Time) error {
 
 // loadSeries reads the initial order named by a billnumber and its series: 10/201 when the
 // order is not the merchant's, 10/210 when it carries no consent.
-func loadSeries(tx Tx, merchantID, bill string) (*Order, *Series, error) {
+func loadSeries(tx seriesTx, merchantID, bill string) (*Order, *Series, error) {
 	initial, err := tx.OrderByBill(merchantID, bill)
 	if errors.Is(err, ErrNoRows) {
 		return nil, nil, ErrNotFound
@@ -83,7 +83,7 @@ func loadSeries(tx Tx, merchantID, bill string) (*Order, *Series, error) {
 // newCharge writes a merchant-initiated charge on the series' card In Process, with its link
 // to the series, and counts the attempt; all in the caller's transaction, committed before the
 // processor is asked so that a crash leaves a charge that Recover settles.
-func newCharge(tx Tx, s *Series, initial *Order, orderNumber string, amount Amount, currency, comment, ip string, now time.Time) (*Order, *Operation, *RecurringCharge, error) {
+func newCharge(tx seriesTx, s *Series, initial *Order, orderNumber string, amount Amount, currency, comment, ip string, now time.Time) (*Order, *Operation, *RecurringCharge, error) {
 	order := &Order{MerchantID: initial.MerchantID, OrderNumber: orderNumber, Amount: amount, Currency: currency,
 		Comment: comment, Customer: initial.Customer, State: StateInProcess, TestMode: initial.TestMode,
 		Card: initial.Card, Created: now, Updated: now}
@@ -193,7 +193,7 @@ func (g *Gateway) chargeMIT(ctx context.Context, m *Merchant, order *Order, op *
 
 // recurringSettled applies a recurring charge's outcome to its series (retry rules) and to
 // its schedule. It runs inside settle, so a charge settled after a crash is applied too.
-func (g *Gateway) recurringSettled(tx Tx, reply *Reply) error {
+func (g *Gateway) recurringSettled(tx RecurringTx, reply *Reply) error {
 	c, err := tx.RecurringCharge(reply.Order.ID)
 	if errors.Is(err, ErrNoRows) {
 		return nil

@@ -248,7 +248,7 @@ func reschedule(sc, old *Schedule, editing bool, now time.Time) {
 }
 
 // scheduleSettled moves a schedule on after the outcome of its claimed charge.
-func scheduleSettled(tx Tx, sc *Schedule, s *Series, reply *Reply, now time.Time) error {
+func scheduleSettled(tx RecurringTx, sc *Schedule, s *Series, reply *Reply, now time.Time) error {
 	sc.InFlight, sc.LastCode, sc.Updated = 0, reply.Op.ResponseCode, now
 	switch {
 	case s.State == SeriesStopped:

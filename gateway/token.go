@@ -31,7 +31,7 @@ func newToken() string {
 // saveCard saves the order's card for the customer and returns its token. The same card
 // (bin, last four and expiry) saved again for the customer keeps its token, so a customer who
 // pays twice with one card does not collect duplicates.
-func saveCard(tx Tx, order *Order, customer string, now time.Time) (string, error) {
+func saveCard(tx RecurringTx, order *Order, customer string, now time.Time) (string, error) {
 	cards, err := tx.SavedCards(order.MerchantID, customer)
 	if err != nil {
 		return "", err

@@ -18,7 +18,7 @@ type querier interface {
 	QueryRow(query string, args ...any) *sql.Row
 }
 
-// txn implements gateway.Tx over one SQLite transaction. A read transaction carries the
+// txn implements gateway.Tx, each of its parts, over one SQLite transaction. A read transaction carries the
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
 	q        querier
@@ -26,6 +26,17 @@ type txn struct {
 	touched  map[cacheKey]struct{}
 	outboxed bool // the transaction queued a notification: wake the deliverer after commit
 }
+
+// What the store implements, part by part, so that a missing method names its interface.
+var (
+	_ gateway.Store       = (*DB)(nil)
+	_ gateway.Tx          = (*txn)(nil)
+	_ gateway.OrderTx     = (*txn)(nil)
+	_ gateway.SettingsTx  = (*txn)(nil)
+	_ gateway.OutboxTx    = (*txn)(nil)
+	_ gateway.RecurringTx = (*txn)(nil)
+	_ gateway.PageTx      = (*txn)(nil)
+)
 
 func (t *txn) touch(o *gateway.Order) {
 	if t.touched != nil {
