@@ -31,25 +31,20 @@ type Notification struct {
 	Payload    Payload
 }
 
-// Field is one named value of a notification.
-type Field struct{ Name, Value string }
-
-// Payload is what a notification reports, frozen at the state change: the order's fields
-// (contract section 8, without packetdate, checkvalue and signature, which are added when it
-// is sent) and the operation's.
+// Payload is what a notification reports, frozen at the state change: the order and the
+// operation as they stood then, and what the payment saved. The fields sent are made from it
+// by package wire when the notification goes out.
 type Payload struct {
-	Order     []Field
-	Operation []Field
+	Order          Order
+	Op             Operation
+	Token          string // the saved card's token
+	RecurringState string // "Activated" when the payment stored recurring consent
+	CustomerNumber string // the customer the card was saved for
 }
 
-// Get returns a field of the order part.
-func (p Payload) Get(name string) string {
-	for _, f := range p.Order {
-		if f.Name == name {
-			return f.Value
-		}
-	}
-	return ""
+// Reply is the payload as the operation's outcome it froze.
+func (p *Payload) Reply() *Reply {
+	return &Reply{Order: &p.Order, Op: &p.Op, Token: p.Token, RecurringState: p.RecurringState, CustomerNumber: p.CustomerNumber}
 }
 
 // DeliveryAttempt is one try at delivering a notification.
@@ -89,40 +84,14 @@ func (g *Gateway) stateChanged(tx OutboxTx, m *Merchant, event Event, reply *Rep
 	now := g.Clock.Now()
 	n := &Notification{
 		MerchantID: m.ID, OrderID: reply.Order.ID, BillNumber: reply.Op.ExtBillNumber(reply.Order), Event: event,
-		State: NotifyPending, NextAt: now, Created: now, Payload: payloadOf(m, reply),
+		State: NotifyPending, NextAt: now, Created: now, Payload: payloadOf(reply),
 	}
 	return tx.InsertNotification(n)
 }
 
 // payloadOf freezes what a notification reports.
-func payloadOf(m *Merchant, r *Reply) Payload {
-	o, op, c, card := r.Order, r.Op, r.Order.Customer, r.Order.Card
-	testmode := "0"
-	if o.TestMode {
-		testmode = "1"
-	}
-	return Payload{
-		Order: []Field{
-			{"merchant_id", m.ID}, {"ordernumber", o.OrderNumber}, {"billnumber", op.ExtBillNumber(o)},
-			{"testmode", testmode}, {"ordercomment", o.Comment}, {"orderamount", o.Amount.String()},
-			{"ordercurrency", o.Currency}, {"amount", op.Amount.String()}, {"currency", op.Currency},
-			{"firstname", c.FirstName}, {"lastname", c.LastName}, {"middlename", c.MiddleName}, {"email", c.Email},
-			{"orderdate", FormatDate(o.Created)}, {"orderstate", string(o.State)}, {"responsecode", op.ResponseCode},
-			{"message", op.Message}, {"approvalcode", op.ApprovalCode}, {"meantypename", card.Brand},
-			{"meannumber", card.Masked()}, {"cardholder", card.Holder}, {"operationtype", op.Type.String()},
-			{"operationdate", FormatDate(op.Created)}, {"recurringstate", r.RecurringState}, {"token", r.Token},
-			{"customernumber", r.CustomerNumber},
-		},
-		Operation: []Field{
-			{"billnumber", op.ExtBillNumber(o)}, {"operationtype", op.Type.String()}, {"operationstate", string(op.State)},
-			{"amount", op.Amount.String()}, {"currency", op.Currency}, {"rate", "1"}, {"meantypename", card.Brand},
-			{"meansubtype", ""}, {"meannumber", card.Masked()}, {"cardholder", card.Holder},
-			{"cardexpirationdate", card.Expiry()}, {"issuebank", ""}, {"bankcountry", ""}, {"ipaddress", op.IPAddress},
-			{"responsecode", op.ResponseCode}, {"message", op.Message}, {"customermessage", op.CustomerMessage},
-			{"recommendation", op.Recommendation}, {"approvalcode", op.ApprovalCode}, {"protocoltypename", "NET"},
-			{"processingname", "soapgate test processor"}, {"operationdate", FormatDate(op.Created)},
-		},
-	}
+func payloadOf(r *Reply) Payload {
+	return Payload{Order: *r.Order, Op: *r.Op, Token: r.Token, RecurringState: r.RecurringState, CustomerNumber: r.CustomerNumber}
 }
 
 // OrderNotifications lists an order's notifications with every delivery attempt.

@@ -35,7 +35,7 @@ type Deliverer struct {
 	Store       gateway.Store
 	Merchants   *gateway.Merchants
 	Clock       gateway.Clock
-	Checks      Checks
+	Message     Message
 	Client      *http.Client    // its Timeout bounds each attempt; DefaultTimeout when nil
 	Retries     []time.Duration // intervals after each failed attempt; len(Retries)+1 attempts in all
 	Concurrency int
@@ -211,21 +211,10 @@ func (d *Deliverer) deliver(n *gateway.Notification) {
 func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway.Notification, now time.Time) gateway.DeliveryAttempt {
 	a := gateway.DeliveryAttempt{At: now, Outcome: "retry"}
 	packet := gateway.FormatDate(now)
-	fields, err := d.Checks.fields(m, n, packet)
+	body, ctype, err := d.Message.build(m, n, packet)
 	if err != nil {
 		a.Error = err.Error()
 		return a
-	}
-	var body []byte
-	ctype := "application/x-www-form-urlencoded"
-	if m.Notify.Protocol == "soap" {
-		ctype = "text/xml; charset=utf-8"
-		if body, err = d.Checks.soapBody(m, n, fields); err != nil {
-			a.Error = err.Error()
-			return a
-		}
-	} else {
-		body = postBody(fields)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Notify.URL, bytes.NewReader(body))
 	if err != nil {

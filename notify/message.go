@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"net/url"
+	"reflect"
 	"strconv"
 
 	"soapgate/gateway"
+	"soapgate/generated/notification"
 	"soapgate/signer"
+	"soapgate/wire"
 )
 
 // Namespaces of the SOAP notification (wsdl/notification.wsdl).
@@ -16,58 +19,74 @@ const (
 	nsWS     = "http://www.paysecure.ru/ws/"
 )
 
-// Checks is what signs a notification: the merchant's checkvalue salt and the gateway's key.
-type Checks struct {
-	Signer *signer.Signer    // RSA/MD5 signature; nil: none
-	DSig   *signer.XMLSigner // XML-DSig for merchants with xmldsig; nil: none
+// Message makes what a notification sends (docs/protocol.md#8-result-notifications): the
+// fields package wire maps from the frozen payload, laid out as notification.wsdl declares
+// them (gowsdl's notification.Order and notification.Operation), sealed per the merchant's
+// response_security, and for merchants with xmldsig signed with XML-DSig.
+type Message struct {
+	Wire wire.Mapping
+	DSig *signer.XMLSigner // nil: no XML-DSig
 }
 
-// fields returns the order fields of a notification as sent: the frozen payload plus
-// packetdate, checkvalue and signature (per the merchant's response_security).
-// X = merchant_id + ordernumber + amount + currency + orderstate (contract section 4).
-func (c Checks) fields(m *gateway.Merchant, n *gateway.Notification, packetDate string) ([]gateway.Field, error) {
-	p := n.Payload
-	x := m.ID + p.Get("ordernumber") + p.Get("amount") + p.Get("currency") + p.Get("orderstate")
-	var checkvalue, signature string
-	if m.ResponseSecurity != "rsa" {
-		checkvalue = signer.Checkvalue(m.Secret, x)
+var (
+	orderFields, _     = wire.XMLFields(reflect.TypeFor[notification.Order]())
+	operationFields, _ = wire.XMLFields(reflect.TypeFor[notification.Operation]())
+)
+
+// CheckWSDL reports whether the mapping fills every field notification.wsdl declares.
+func CheckWSDL() error {
+	if err := wire.Check(reflect.TypeFor[notification.Order]()); err != nil {
+		return err
 	}
-	if m.ResponseSecurity != "md5" && c.Signer != nil {
-		var err error
-		if signature, err = c.Signer.Sign(x); err != nil {
-			return nil, err
-		}
-	}
-	out := make([]gateway.Field, 0, len(p.Order)+3)
-	for _, f := range p.Order {
-		out = append(out, f)
-		if f.Name == "operationdate" {
-			out = append(out, gateway.Field{Name: "packetdate", Value: packetDate})
-		}
-	}
-	return append(out, gateway.Field{Name: "checkvalue", Value: checkvalue}, gateway.Field{Name: "signature", Value: signature}), nil
+	return wire.Check(reflect.TypeFor[notification.Operation]())
 }
 
-// postBody is the form of a POST notification: every field, lowercase, empty when it has no value.
-func postBody(fields []gateway.Field) []byte {
-	v := url.Values{}
-	for _, f := range fields {
-		v.Set(f.Name, f.Value)
+// build returns the request body and its content type. X = merchant_id + ordernumber +
+// amount + currency + orderstate, the amount being the operation's.
+func (mg Message) build(m *gateway.Merchant, n *gateway.Notification, packetDate string) (body []byte, contentType string, err error) {
+	r := n.Payload.Reply()
+	f := mg.Wire.Reply(m, r)
+	if err := mg.Wire.Seal(m, &f, wire.ReplyX, packetDate); err != nil {
+		return nil, "", err
 	}
-	return []byte(v.Encode())
+	order := wire.Project(new(notification.Order), &f)
+	if m.Notify.Protocol != "soap" {
+		return postBody(order), "application/x-www-form-urlencoded", nil
+	}
+	of := mg.Wire.Operation(r.Order, r.Op)
+	order.Operation = []*notification.Operation{wire.Project(new(notification.Operation), &of)}
+	order.Id = "notification-" + strconv.FormatInt(n.ID, 10)
+	body, err = mg.soapBody(m, order)
+	return body, "text/xml; charset=utf-8", err
+}
+
+// postBody is the form of a POST notification: every field of the order, lowercase, empty
+// when it has no value.
+func postBody(o *notification.Order) []byte {
+	v := reflect.ValueOf(o).Elem()
+	form := url.Values{}
+	for _, f := range orderFields {
+		if f.Kind == wire.Text {
+			form.Set(f.Name, v.Field(f.Index).String())
+		}
+	}
+	return []byte(form.Encode())
 }
 
 // soapBody is a PushPaymentResult envelope; with xmldsig the order element is signed.
-func (c Checks) soapBody(m *gateway.Merchant, n *gateway.Notification, fields []gateway.Field) ([]byte, error) {
+func (mg Message) soapBody(m *gateway.Merchant, o *notification.Order) ([]byte, error) {
 	var order bytes.Buffer
-	order.WriteString(`<order Id="notification-` + strconv.FormatInt(n.ID, 10) + `">`)
-	writeFields(&order, fields)
-	order.WriteString("<operation>")
-	writeFields(&order, n.Payload.Operation)
-	order.WriteString("</operation></order>")
+	order.WriteString(`<order Id="` + o.Id + `">`)
+	writeText(&order, orderFields, reflect.ValueOf(o).Elem())
+	for _, op := range o.Operation {
+		order.WriteString("<operation>")
+		writeText(&order, operationFields, reflect.ValueOf(op).Elem())
+		order.WriteString("</operation>")
+	}
+	order.WriteString("</order>")
 	payload := order.Bytes()
-	if m.Notify.XMLDSig && c.DSig != nil {
-		signed, err := c.DSig.SignElement(payload, nsWS)
+	if m.Notify.XMLDSig && mg.DSig != nil {
+		signed, err := mg.DSig.SignElement(payload, nsWS)
 		if err != nil {
 			return nil, err
 		}
@@ -81,10 +100,14 @@ func (c Checks) soapBody(m *gateway.Merchant, n *gateway.Notification, fields []
 	return b.Bytes(), nil
 }
 
-func writeFields(b *bytes.Buffer, fields []gateway.Field) {
+// writeText writes the text fields of v, every one present, in the WSDL's order.
+func writeText(b *bytes.Buffer, fields []wire.XMLField, v reflect.Value) {
 	for _, f := range fields {
+		if f.Kind != wire.Text {
+			continue
+		}
 		b.WriteString("<" + f.Name + ">")
-		xml.EscapeText(b, []byte(f.Value))
+		xml.EscapeText(b, []byte(v.Field(f.Index).String()))
 		b.WriteString("</" + f.Name + ">")
 	}
 }

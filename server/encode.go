@@ -6,13 +6,15 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"net/http"
+	"reflect"
 	"strconv"
 
 	"soapgate/gateway"
 	"soapgate/signer"
+	"soapgate/wire"
 )
 
-// Response formats of the Format parameter (Assist).
+// Response formats of the Format parameter (Assist; docs/protocol.md#2-services-and-transports).
 const (
 	formatCSV  = 1
 	formatXML  = 3
@@ -20,55 +22,98 @@ const (
 	formatJSON = 5
 )
 
-// shape is how one service's answer is laid out in each format (contract section 4).
-type shape struct {
-	name        string   // JSON key, and the XML/CSV service name
-	soapElement string   // the response element in the SOAP Body
-	soapInner   string   // element under it that carries the codes (orderresult), or ""
-	soapOrders  string   // wrapper around the orders in SOAP ("orders" for charge and rp)
-	xmlOrders   string   // wrapper around the orders in the XML format
-	fields      []string // order fields, for the CSV header of an empty list
-	jsonList    bool     // orderresult: {"orderresult":{"orders":[...]}}
-	jsonCancel  bool     // wscancel: {"wscancel":{"order":{...},"checkdata":null}}
+// jsonStyle is how a service's answer looks in JSON: the shapes Assist's PHP SDK reads
+// (docs/protocol.md#4-responses).
+type jsonStyle int
+
+const (
+	jsonLast   jsonStyle = iota // {"name": {the last record}}, null when none; a flat answer is its own record
+	jsonOrders                  // {"name": {"orders": [order, ...]}}
+	jsonCancel                  // {"name": {"order": {the order}, "checkdata": null}}
+	jsonItems                   // {"name": {"<record element>": [{fields}, ...]}}
+)
+
+// jsonListKeys renames nested lists in JSON: orderresult's operations.
+var jsonListKeys = map[string]string{"operation": "operations"}
+
+// answer is a successful call's result, ready for any format.
+type answer struct {
+	op        *operation
+	v         reflect.Value // the generated response struct (not a pointer)
+	records   []reflect.Value
+	customers []wire.Customer // JSON "customer" objects, aligned with records when sealed
 }
 
-// reply is what a handler hands to the writer.
-type reply struct {
-	shape   *shape
-	records []record
-}
+// codes are the firstcode, secondcode and count attributes.
+type codes struct{ first, second, count int }
 
 func writeXMLText(b *bytes.Buffer, s string) { xml.EscapeText(b, []byte(s)) }
 
-func writeFields(b *bytes.Buffer, elem string, fields []kv) {
-	b.WriteString("<" + elem + ">")
-	for _, f := range fields {
-		b.WriteString("<" + f.k + ">")
-		writeXMLText(b, f.v)
-		b.WriteString("</" + f.k + ">")
-	}
+func (c codes) write(b *bytes.Buffer) {
+	b.WriteString(` firstcode="` + strconv.Itoa(c.first) + `" secondcode="` + strconv.Itoa(c.second) + `" count="` + strconv.Itoa(c.count) + `"`)
 }
 
-// writeOrders writes the order elements (with operations, if any) of a reply.
-func writeOrders(b *bytes.Buffer, recs []record, wrapper string) {
-	if wrapper != "" {
-		b.WriteString("<" + wrapper + ">")
+// xmlWriter writes a generated value as its WSDL says: every declared element present, empty
+// ones too, in the declared order. An error answer (non-zero codes) carries only the elements
+// that hold the codes and the wrappers around where the records would be.
+type xmlWriter struct {
+	b     *bytes.Buffer
+	codes codes
+	empty bool
+}
+
+func (w *xmlWriter) elem(p *elemPlan, name string, v reflect.Value) {
+	w.b.WriteString("<" + name)
+	if p.codes {
+		w.codes.write(w.b)
 	}
-	for _, r := range recs {
-		writeFields(b, "order", r.fields)
-		for _, op := range r.ops {
-			writeFields(b, "operation", op)
-			b.WriteString("</operation>")
+	w.b.WriteByte('>')
+	w.children(p, v)
+	w.b.WriteString("</" + name + ">")
+}
+
+func (w *xmlWriter) children(p *elemPlan, v reflect.Value) {
+	for _, f := range p.fields {
+		switch f.Kind {
+		case wire.Text:
+			if w.empty {
+				continue
+			}
+			w.b.WriteString("<" + f.Name + ">")
+			if v.IsValid() {
+				writeXMLText(w.b, v.Field(f.Index).String())
+			}
+			w.b.WriteString("</" + f.Name + ">")
+		case wire.Elem:
+			w.elem(p.child[f.Index], f.Name, follow(v, []int{f.Index}))
+		case wire.List:
+			if !v.IsValid() || w.empty {
+				continue
+			}
+			list := v.Field(f.Index)
+			for i := 0; i < list.Len(); i++ {
+				if e := list.Index(i); !e.IsNil() {
+					w.elem(p.child[f.Index], f.Name, e.Elem())
+				}
+			}
 		}
-		b.WriteString("</order>")
-	}
-	if wrapper != "" {
-		b.WriteString("</" + wrapper + ">")
 	}
 }
 
-func codeAttrs(b *bytes.Buffer, first, second, count int) {
-	b.WriteString(` firstcode="` + strconv.Itoa(first) + `" secondcode="` + strconv.Itoa(second) + `" count="` + strconv.Itoa(count) + `"`)
+// soapPayload writes the Body's element; id, when set, is its Id attribute (for XML-DSig).
+func soapPayload(b *bytes.Buffer, rp *respPlan, v reflect.Value, c codes, id string) {
+	w := &xmlWriter{b: b, codes: c, empty: c.first != 0}
+	root := rp.root
+	b.WriteString(`<ws:` + root.name + ` xmlns:ws="` + root.ns + `"`)
+	if id != "" {
+		b.WriteString(` Id="` + id + `"`)
+	}
+	if root.codes {
+		c.write(b)
+	}
+	b.WriteByte('>')
+	w.children(root, v)
+	b.WriteString("</ws:" + root.name + ">")
 }
 
 func envelopeNS(v12 bool) string {
@@ -92,38 +137,20 @@ func soapContentType(v12 bool) string {
 	return "text/xml; charset=utf-8"
 }
 
-// encodeSOAP writes a SOAP answer; a non-zero code gives an empty list with the codes
-// (the form-post convention; SOAP requests get a Fault instead, see encodeFault).
-func encodeSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, first, second int) {
+// encodeSOAP writes a SOAP answer; non-zero codes give the empty answer that form posts with
+// Format=4 get (SOAP requests get a Fault instead, see encodeFault).
+func encodeSOAP(b *bytes.Buffer, v12 bool, rp *respPlan, v reflect.Value, c codes) {
 	soapOpen(b, v12)
-	soapPayload(b, s, recs, first, second, "")
+	soapPayload(b, rp, v, c, "")
 	soapClose(b)
-}
-
-// soapPayload writes the Body's element; id, when set, is its Id attribute (for XML-DSig).
-func soapPayload(b *bytes.Buffer, s *shape, recs []record, first, second int, id string) {
-	b.WriteString(`<ws:` + s.soapElement + ` xmlns:ws="` + nsWS + `"`)
-	if id != "" {
-		b.WriteString(` Id="` + id + `"`)
-	}
-	if s.soapInner != "" {
-		b.WriteString("><" + s.soapInner)
-	}
-	codeAttrs(b, first, second, len(recs))
-	b.WriteString(">")
-	writeOrders(b, recs, s.soapOrders)
-	if s.soapInner != "" {
-		b.WriteString("</" + s.soapInner + ">")
-	}
-	b.WriteString("</ws:" + s.soapElement + ">")
 }
 
 // encodeSignedSOAP writes a SOAP answer whose payload element carries an enveloped XML-DSig
 // signature (merchants with xmldsig).
-func encodeSignedSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, dsig *signer.XMLSigner) error {
+func encodeSignedSOAP(b *bytes.Buffer, v12 bool, rp *respPlan, v reflect.Value, c codes, dsig *signer.XMLSigner) error {
 	var payload bytes.Buffer
-	soapPayload(&payload, s, recs, 0, 0, "soapgate-payload")
-	signed, err := dsig.SignElement(payload.Bytes(), nsWS)
+	soapPayload(&payload, rp, v, c, "soapgate-payload")
+	signed, err := dsig.SignElement(payload.Bytes(), rp.root.ns)
 	if err != nil {
 		return err
 	}
@@ -133,74 +160,60 @@ func encodeSignedSOAP(b *bytes.Buffer, v12 bool, s *shape, recs []record, dsig *
 	return nil
 }
 
-func encodeXML(b *bytes.Buffer, s *shape, recs []record, first, second int) {
+// encodeXML writes Format=3: the carrier's content under a result root.
+func encodeXML(b *bytes.Buffer, op *operation, v reflect.Value, c codes) {
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n<result")
-	codeAttrs(b, first, second, len(recs))
-	b.WriteString(">")
-	if len(recs) > 0 || first == 0 {
-		writeOrders(b, recs, s.xmlOrders)
+	c.write(b)
+	b.WriteByte('>')
+	if c.first == 0 {
+		rp := op.resp
+		w := &xmlWriter{b: b, codes: c}
+		if op.xmlWrap != "" {
+			b.WriteString("<" + op.xmlWrap + ">")
+		}
+		carrier := rp.root
+		if len(rp.carrier) > 0 {
+			carrier = rp.root.child[rp.carrier[0]]
+		}
+		w.children(carrier, follow(v, rp.carrier))
+		if op.xmlWrap != "" {
+			b.WriteString("</" + op.xmlWrap + ">")
+		}
 	}
 	b.WriteString("</result>")
 }
 
-func encodeCSV(b *bytes.Buffer, s *shape, recs []record, first, second int) {
+// encodeCSV writes Format=1: a header of the record's fields and one line per record; an
+// error is the single line firstcode;secondcode.
+func encodeCSV(b *bytes.Buffer, rp *respPlan, recs []reflect.Value, c codes) {
 	w := csv.NewWriter(b)
 	w.Comma = ';'
-	if first != 0 {
-		w.Write([]string{strconv.Itoa(first), strconv.Itoa(second)})
+	if c.first != 0 {
+		w.Write([]string{strconv.Itoa(c.first), strconv.Itoa(c.second)})
 		w.Flush()
 		return
 	}
-	w.Write(s.fields)
+	var header []string
+	var index []int
+	for _, f := range rp.record.fields {
+		if f.Kind == wire.Text {
+			header, index = append(header, f.Name), append(index, f.Index)
+		}
+	}
+	w.Write(header)
+	row := make([]string, len(index))
 	for _, r := range recs {
-		row := make([]string, len(r.fields))
-		for i, f := range r.fields {
-			row[i] = f.v
+		for i, idx := range index {
+			row[i] = r.Field(idx).String()
 		}
 		w.Write(row)
 	}
 	w.Flush()
 }
 
-// jsonObject writes {"k":"v",...} in field order, with the PHP SDK's checkdata and customer objects.
-func jsonOrder(b *bytes.Buffer, r record) {
-	b.WriteByte('{')
-	for _, f := range r.fields {
-		jsonKV(b, f.k, f.v)
-		b.WriteByte(',')
-	}
-	b.WriteString(`"checkdata":{`)
-	jsonKV(b, "packetdate", r.get("packetdate"))
-	b.WriteByte(',')
-	jsonKV(b, "signature", r.get("signature"))
-	b.WriteByte(',')
-	jsonKV(b, "checkvalue", r.get("checkvalue"))
-	b.WriteString(`},"customer":{`)
-	for i, f := range r.customer {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		jsonKV(b, f.k, f.v)
-	}
-	b.WriteByte('}')
-	if r.ops != nil {
-		b.WriteString(`,"operations":[`)
-		for i, op := range r.ops {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('{')
-			for j, f := range op {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				jsonKV(b, f.k, f.v)
-			}
-			b.WriteByte('}')
-		}
-		b.WriteByte(']')
-	}
-	b.WriteByte('}')
+func jsonString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s) // a string always marshals
+	b.Write(enc)
 }
 
 func jsonKV(b *bytes.Buffer, k, v string) {
@@ -209,36 +222,119 @@ func jsonKV(b *bytes.Buffer, k, v string) {
 	jsonString(b, v)
 }
 
-func jsonString(b *bytes.Buffer, s string) {
-	enc, _ := json.Marshal(s) // a string always marshals
-	b.Write(enc)
-}
-
-func encodeJSON(b *bytes.Buffer, s *shape, recs []record) {
-	b.WriteString(`{"` + s.name + `":`)
-	switch {
-	case s.jsonList:
-		b.WriteString(`{"orders":[`)
-		for i, r := range recs {
+// jsonRecord writes a record's text fields in order; an order also gets the PHP SDK's
+// checkdata and customer objects, and its operations as "operations".
+func jsonRecord(b *bytes.Buffer, p *elemPlan, v reflect.Value, cust *wire.Customer) {
+	b.WriteByte('{')
+	n := 0
+	sep := func() {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+	}
+	var packet, sig, cv string
+	for _, f := range p.fields {
+		if f.Kind != wire.Text {
+			continue
+		}
+		val := v.Field(f.Index).String()
+		switch f.Name {
+		case "packetdate":
+			packet = val
+		case "signature":
+			sig = val
+		case "checkvalue":
+			cv = val
+		}
+		sep()
+		jsonKV(b, f.Name, val)
+	}
+	if p.sealed {
+		sep()
+		b.WriteString(`"checkdata":{`)
+		jsonKV(b, "packetdate", packet)
+		b.WriteByte(',')
+		jsonKV(b, "signature", sig)
+		b.WriteByte(',')
+		jsonKV(b, "checkvalue", cv)
+		b.WriteString(`},"customer":{`)
+		var c wire.Customer
+		if cust != nil {
+			c = *cust
+		}
+		for i, k := range wire.CustomerKeys {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			jsonOrder(b, r)
+			jsonKV(b, k, c[i])
+		}
+		b.WriteByte('}')
+	}
+	for _, f := range p.fields {
+		if f.Kind != wire.List {
+			continue
+		}
+		key := f.Name
+		if k, ok := jsonListKeys[key]; ok {
+			key = k
+		}
+		sep()
+		jsonString(b, key)
+		b.WriteString(":[")
+		list := v.Field(f.Index)
+		for i := 0; i < list.Len(); i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonRecord(b, p.child[f.Index], list.Index(i).Elem(), nil)
+		}
+		b.WriteByte(']')
+	}
+	b.WriteByte('}')
+}
+
+func encodeJSON(b *bytes.Buffer, a *answer) {
+	op, rp := a.op, a.op.resp
+	cust := func(i int) *wire.Customer {
+		if i < len(a.customers) {
+			return &a.customers[i]
+		}
+		return nil
+	}
+	b.WriteString(`{"` + op.name + `":`)
+	switch {
+	case op.json == jsonOrders:
+		b.WriteString(`{"orders":[`)
+		for i, r := range a.records {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonRecord(b, rp.record, r, cust(i))
 		}
 		b.WriteString("]}")
-	case len(recs) == 0:
+	case op.json == jsonItems:
+		b.WriteString(`{"` + rp.record.name + `":[`)
+		for i, r := range a.records {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			jsonRecord(b, rp.record, r, nil)
+		}
+		b.WriteString("]}")
+	case len(a.records) == 0:
 		b.WriteString("null")
-	case s.jsonCancel:
+	case op.json == jsonCancel:
 		b.WriteString(`{"order":`)
-		jsonOrder(b, recs[len(recs)-1])
+		jsonRecord(b, rp.record, a.records[len(a.records)-1], cust(len(a.records)-1))
 		b.WriteString(`,"checkdata":null}`)
-	default:
-		jsonOrder(b, recs[len(recs)-1]) // orderstate: the last attempt, which clients read
+	default: // the last record, which clients read (orderstate lists every attempt)
+		jsonRecord(b, rp.record, a.records[len(a.records)-1], cust(len(a.records)-1))
 	}
 	b.WriteString("}")
 }
 
-// jsonFault is the JSON error of contract section 4, with its HTTP status.
+// encodeJSONFault writes the JSON error of docs/protocol.md#errors and returns its HTTP status.
 func encodeJSONFault(b *bytes.Buffer, e *gateway.Error) int {
 	b.WriteString(`{"fault":{"faultcode":` + strconv.Itoa(e.First) + `,"faultstring":` + strconv.Itoa(e.Second) + `,"detail":`)
 	jsonString(b, e.Message)

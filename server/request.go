@@ -22,6 +22,7 @@ type call struct {
 	v12       bool
 	operation string            // SOAP Body element; "" for form and JSON
 	format    int               // response format
+	dsig      bool              // sign the SOAP answer with XML-DSig (the merchant's xmldsig)
 	params    map[string]string // lowercase names
 }
 

@@ -17,7 +17,8 @@ func scanNotification(s scanner) (*gateway.Notification, error) {
 		return nil, err
 	}
 	n.NextAt, n.Created = fromMillis(next), fromMillis(created)
-	if err := json.Unmarshal([]byte(payload), &n.Payload); err != nil {
+	var err error
+	if n.Payload, err = decodePayload(payload); err != nil {
 		return nil, err
 	}
 	return &n, nil

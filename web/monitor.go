@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // PageSize is how many orders one monitor page lists.
@@ -124,7 +125,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		h.forbidden(w, r)
 		return
 	}
-	ip := clientIP(r)
+	ip := wire.ClientIP(r)
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
 	lang := h.lang(r)
 	if wait := h.limiter.wait(ip); wait > 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // detailData is the order page's content.
@@ -100,7 +101,7 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 	if len(nonce) > 64 {
 		nonce = nonce[:64]
 	}
-	req := gateway.AmountRequest{BillNumber: o.BillNumber, Amount: amount, Currency: currency, IPAddress: clientIP(r)}
+	req := gateway.AmountRequest{BillNumber: o.BillNumber, Amount: amount, Currency: currency, IPAddress: wire.ClientIP(r)}
 	g := h.Pages.Gateway
 	var reply *gateway.Reply
 	var fl *flash

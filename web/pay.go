@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // orderCFM is /pay/order.cfm (GET or POST): check the request like silentpay, create the
@@ -37,10 +38,10 @@ func (h *Handler) create(r *http.Request, p map[string]string) (*gateway.Page, e
 	if err != nil {
 		return nil, err
 	}
-	if err := guard(m, p); err != nil {
+	if err := wire.Guard(m, wire.PaymentSigned, func(k string) string { return p[k] }); err != nil {
 		return nil, err
 	}
-	page, order, err := h.Pages.Create(r.Context(), m, pageRequest(p, clientIP(r)))
+	page, order, err := h.Pages.Create(r.Context(), m, pageRequest(p, wire.ClientIP(r)))
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"soapgate/gateway"
-	"soapgate/signer"
 )
 
 //go:embed templates/*.html
@@ -76,6 +75,13 @@ func New(pages *gateway.Pages, logger *slog.Logger) (*Handler, error) {
 		h.tmpl[name] = t
 	}
 	return h, nil
+}
+
+// Register mounts the pages on mux, beside the web services.
+func (h *Handler) Register(mux *http.ServeMux) {
+	for _, r := range h.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
+	}
 }
 
 // Routes lists what the handler serves.
@@ -295,15 +301,6 @@ func (h *Handler) merchantByID(id string) (*gateway.Merchant, error) {
 	return m, nil
 }
 
-// guard checks Signature and CheckValue per the merchant's policy, as silentpay does.
-func guard(m *gateway.Merchant, p map[string]string) error {
-	pol := signer.RequestPolicy{Signature: m.RequestSignature, PublicKey: m.PublicKey, Secret: m.Secret, NoSeparator: m.CheckvalueNoSeparator}
-	if code, msg := pol.Check(func(k string) string { return p[k] }, "orderamount", "ordercurrency"); code != 0 {
-		return gateway.Invalid(code, "%s", msg)
-	}
-	return nil
-}
-
 // pageRequest maps the contract's payment-page parameters to the gateway's request.
 func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 	if v := p["clientip"]; v != "" && net.ParseIP(v) != nil {
@@ -319,15 +316,6 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 			MaxAmount: p["recurringmaxamount"], Period: p["recurringperiod"], MaxDate: p["recurringmaxdate"]},
 		Language: p["language"], ReturnURL: p["url_return"], ReturnOK: p["url_return_ok"], ReturnNo: p["url_return_no"],
 	}
-}
-
-// clientIP is the peer's address (no proxy headers are trusted).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 func isTLS(r *http.Request) bool { return r.TLS != nil }

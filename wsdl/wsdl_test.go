@@ -126,7 +126,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/pay/tokenpay.cfm",
 		types: map[string][]string{
 			"tokenpay": cat(cred, f(`ordernumber orderamount ordercurrency ordercomment delay lastname firstname
-				middlename email mobilephone tokentype paymenttoken checkvalue signature language clientip`)),
+				middlename email mobilephone tokentype paymenttoken token customernumber checkvalue signature language clientip`)),
 			"PaymentTokenResponseParams": cat(f("order any"), codes, f("Id")),
 			"Order":                      oporder,
 			"error":                      errorF,
@@ -139,7 +139,7 @@ var services = []service{
 		types: map[string][]string{
 			"SetScheduledOperation": cat(cred, f(`operation billnumber amount currency description startdate periodlength
 				periodtype enddate retrycount retryperiodhours state language`)),
-			"SetScheduledOperationResponse": cat(f("operation state"), codes),
+			"SetScheduledOperationResponse": cat(f("operation CronOperationId state"), codes),
 			"GetScheduledOperation":         cat(cred, f("operation billnumber skip take language")),
 			"GetScheduledOperationResponse": cat(f("scheduledoperation"), codes),
 			"ScheduledOperation": f(`operation billnumber amount currency description startdate periodlength periodtype

@@ -22,6 +22,7 @@ import (
 	"soapgate/server"
 	"soapgate/signer"
 	"soapgate/store"
+	"soapgate/wire"
 )
 
 func serveCmd() *cobra.Command {
@@ -106,7 +107,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		}
 		clock = testClock
 	}
-	gw := &gateway.Gateway{Store: a.DB, Processor: processor.Test{}, Clock: clock, Merchants: merchants,
+	proc := processor.Test{}
+	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
 		Logger: logger, Jobs: &gateway.Jobs{}}
 	a.Gateway = gw
 	if n, err := gw.Recover(context.Background()); err != nil {
@@ -114,7 +116,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	} else if n > 0 {
 		logger.Info("settled interrupted payments", "count", n)
 	}
-	srv := &server.Server{Gateway: gw, Signer: signer.New(key), CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
+	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
+		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
 		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
 	a.Server = srv
 	var err error
@@ -129,13 +132,17 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireRecurring(); err != nil {
 		return fmt.Errorf("recurring: %w", err)
 	}
-	routes, err := a.webRoutes()
-	if err != nil {
+	// One mux: the web services and the pages each mount their own routes on it.
+	mux := http.NewServeMux()
+	if err := srv.Register(mux); err != nil {
+		return fmt.Errorf("web services: %w", err)
+	}
+	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           srv.Handler(append(routes, srv.RecurringRoutes()...)...),
+		Handler:           server.Recoverer(logger, mux),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,

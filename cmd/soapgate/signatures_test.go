@@ -166,12 +166,12 @@ func TestResponseSignature_ComputedOncePerStateChange(t *testing.T) {
 	ts := startServer(t)
 	ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "once-1"))
 	ts.soap(t, "/orderstate/orderstate.cfm", "orderstate", with("ordernumber", "once-1"))
-	before := ts.app.Server.Signer.Computed()
+	before := ts.app.Server.Wire.Signer.Computed()
 	for i := 0; i < 20; i++ {
 		ts.soap(t, "/orderstate/orderstate.cfm", "orderstate", with("ordernumber", "once-1"))
 		ts.form(t, "/orderstate/orderstate.cfm", with("ordernumber", "once-1", "Format", "5"))
 	}
-	if n := ts.app.Server.Signer.Computed() - before; n != 0 {
+	if n := ts.app.Server.Wire.Signer.Computed() - before; n != 0 {
 		t.Fatalf("%d RSA operations for 40 reads of an unchanged order", n)
 	}
 }

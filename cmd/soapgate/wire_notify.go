@@ -6,14 +6,17 @@ import (
 	"soapgate/notify"
 )
 
-// wireNotify sets up result notifications to merchants (contract section 8): the deliverer
+// wireNotify sets up result notifications to merchants (docs/protocol.md#8-result-notifications): the deliverer
 // runs in the background, woken by commits that queue notifications, and as a due job so
 // that a test clock's move runs the retries that became due.
 func (a *App) wireNotify() error {
+	if err := notify.CheckWSDL(); err != nil {
+		return err
+	}
 	cfg := a.Config.Gateway
 	d := &notify.Deliverer{
 		Store: a.DB, Merchants: a.Gateway.Merchants, Clock: a.Gateway.Clock,
-		Checks:      notify.Checks{Signer: a.Server.Signer, DSig: a.Server.DSig},
+		Message:     notify.Message{Wire: a.Server.Wire, DSig: a.Server.DSig},
 		Client:      &http.Client{Timeout: cfg.NotifyTimeout},
 		Retries:     cfg.NotifyRetries,
 		Concurrency: cfg.NotifyConcurrency,

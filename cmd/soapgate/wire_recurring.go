@@ -10,9 +10,7 @@ import (
 
 // wireRecurring sets up recurring series, saved cards and scheduled operations
 // (contract sections 5, 7 and 9): their due work goes to a.Gateway.Jobs.
-//
-// The scheduler and saved-card services are a.Server.RecurringRoutes(), to be mounted with
-// the other routes where the HTTP handler is built.
+// The scheduler and saved-card services are rows of the server's service table.
 func (a *App) wireRecurring() error {
 	g := a.Gateway
 	// Retry windows end before due charges run, so a charge never goes to a series that the

@@ -62,6 +62,9 @@ type SetScheduledOperationResponse struct {
 
 	Operation string `xml:"operation,omitempty" json:"operation,omitempty"`
 
+	// The same id as operation, under the name IntellectMoney's clients read.
+	CronOperationId string `xml:"CronOperationId,omitempty" json:"CronOperationId,omitempty"`
+
 	State string `xml:"state,omitempty" json:"state,omitempty"`
 
 	Firstcode string `xml:"firstcode,attr,omitempty" json:"firstcode,omitempty"`

@@ -54,6 +54,12 @@ type Tokenpay struct {
 
 	Paymenttoken string `xml:"paymenttoken,omitempty" json:"paymenttoken,omitempty"`
 
+	// The saved card's token, when paymenttoken is sent as an object (a JSON body) rather than a string.
+	Token string `xml:"token,omitempty" json:"token,omitempty"`
+
+	// The customer of the saved card, when paymenttoken is sent as an object.
+	Customernumber string `xml:"customernumber,omitempty" json:"customernumber,omitempty"`
+
 	Checkvalue string `xml:"checkvalue,omitempty" json:"checkvalue,omitempty"`
 
 	Signature string `xml:"signature,omitempty" json:"signature,omitempty"`

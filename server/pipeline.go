@@ -1,0 +1,174 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"reflect"
+	"time"
+
+	"soapgate/gateway"
+	"soapgate/wire"
+)
+
+// The one request pipeline: every service of the table goes through it.
+//
+//	read body → decode (SOAP 1.1/1.2, form, JSON) → pick the operation → authenticate →
+//	policy (Signature, Checkvalue) → call the port → encode in the call's format
+//
+// and every answer, success or error, leaves through write.
+
+// exchange is what the pipeline knows of one call, handed to the port methods through the
+// context (the generated port interfaces take only a context and the request).
+type exchange struct {
+	r        *http.Request
+	params   map[string]string // lowercase names, as the client sent them
+	merchant *gateway.Merchant
+	packet   string // packetdate of the answer
+	// customers are the payers of the orders answered, in order, for JSON's "customer".
+	customers []wire.Customer
+}
+
+type exchangeKey struct{}
+
+func exchangeOf(ctx context.Context) *exchange {
+	x, _ := ctx.Value(exchangeKey{}).(*exchange)
+	if x == nil {
+		// A port method was called outside the pipeline, which alone authenticates.
+		panic("server: port method called without an authenticated exchange")
+	}
+	return x
+}
+
+// serve runs one call and writes its answer; it returns what the request log needs.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (status int, op, merchant string) {
+	body, err := readBody(w, r, s.MaxBody)
+	if err != nil {
+		w.Header().Set("Connection", "close")
+		if err == errTooLarge {
+			http.Error(w, "request body too large", http.StatusRequestEntityTooLarge)
+			return http.StatusRequestEntityTooLarge, "", ""
+		}
+		http.Error(w, "could not read request", http.StatusRequestTimeout)
+		return http.StatusRequestTimeout, "", ""
+	}
+	c, err := decode(r, body, s.MaxDepth)
+	if svc.jsonOnly {
+		c.soap, c.format = false, formatJSON
+	}
+	o := svc.pick(c)
+	if err != nil {
+		return s.write(w, c, svc.orDefault(o), nil, err), "", ""
+	}
+	if o == nil {
+		name := c.operation
+		if !c.soap {
+			name = c.get("method")
+		}
+		return s.write(w, c, svc.ops[0], nil, gateway.Errorf(1, 1, "unknown operation %q at %s", name, r.URL.Path)), name, ""
+	}
+	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), c.get("login"), c.get("password"))
+	if err != nil {
+		return s.write(w, c, o, nil, err), o.name, c.get("merchant_id")
+	}
+	if o.sign != nil {
+		if err := wire.Guard(m, o.sign, c.get); err != nil {
+			return s.write(w, c, o, nil, err), o.name, m.ID
+		}
+	}
+	c.dsig = m.Notify.XMLDSig && o.resp.root.id
+	x := &exchange{r: r, params: c.params, merchant: m, packet: gateway.FormatDate(s.Gateway.Clock.Now())}
+	resp, err := o.call(context.WithValue(r.Context(), exchangeKey{}, x), c.params)
+	if err != nil {
+		return s.write(w, c, o, nil, err), o.name, m.ID
+	}
+	return s.write(w, c, o, &answer{op: o, v: resp, customers: x.customers}, nil), o.name, m.ID
+}
+
+// write answers in the call's transport and format; it is the one place answers and errors
+// reach the wire.
+func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, err error) int {
+	var b bytes.Buffer
+	status := http.StatusOK
+	var e *gateway.Error
+	cs := codes{}
+	var v reflect.Value
+	if err != nil {
+		e = gateway.AsError(err)
+		if e == gateway.ErrInternal {
+			s.Logger.Error("internal error", "path", c.r.URL.Path, "err", err)
+		}
+		cs.first, cs.second = e.First, e.Second
+	} else if o.custom == nil {
+		v = a.v
+		a.records = o.resp.recordsOf(v)
+		cs.count = len(a.records)
+	}
+	switch {
+	case c.soap && e != nil:
+		w.Header().Set("Content-Type", soapContentType(c.v12))
+		status = encodeFault(&b, c.v12, e)
+	case o.custom != nil && e != nil:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		status = encodeJSONFault(&b, e)
+	case o.custom != nil:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		o.custom(&b, a.v)
+	case c.soap && c.dsig && s.DSig != nil:
+		if err := encodeSignedSOAP(&b, c.v12, o.resp, v, cs, s.DSig); err != nil {
+			return s.write(w, c, o, nil, err)
+		}
+		w.Header().Set("Content-Type", soapContentType(c.v12))
+	case c.soap || c.format == formatSOAP:
+		w.Header().Set("Content-Type", soapContentType(c.v12))
+		encodeSOAP(&b, c.v12, o.resp, v, cs)
+	case c.format == formatJSON:
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		if e != nil {
+			status = encodeJSONFault(&b, e)
+		} else {
+			encodeJSON(&b, a)
+		}
+	case c.format == formatCSV:
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		encodeCSV(&b, o.resp, a.recordsOrNil(), cs)
+	default:
+		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
+		encodeXML(&b, o, v, cs)
+	}
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+	return status
+}
+
+func (a *answer) recordsOrNil() []reflect.Value {
+	if a == nil {
+		return nil
+	}
+	return a.records
+}
+
+// serviceHandler serves one path of a service: its WSDL on GET ?wsdl, calls on POST (and GET
+// for the read services old integrations call that way).
+func (s *Server) serviceHandler(svc *service, path string) http.HandlerFunc {
+	wsdlGet := s.wsdlHandler(svc)
+	allow := "GET, POST"
+	if svc.jsonOnly {
+		allow = "POST"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && svc.wsdl != "" && isWSDLQuery(r) {
+			wsdlGet(w, r)
+			return
+		}
+		if r.Method != http.MethodPost && (r.Method != http.MethodGet || svc.jsonOnly) {
+			w.Header().Set("Allow", allow)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		start := time.Now()
+		status, op, merchant := s.serve(w, r, svc)
+		s.Logger.Info("request", "path", path, "op", op, "merchant_id", merchant, "status", status,
+			"ms", time.Since(start).Milliseconds())
+	}
+}

@@ -1,0 +1,41 @@
+package wire
+
+import (
+	"net"
+	"net/http"
+
+	"soapgate/gateway"
+	"soapgate/signer"
+)
+
+// Policy is the merchant's request-guard settings, as the signer checks them.
+func Policy(m *gateway.Merchant) signer.RequestPolicy {
+	return signer.RequestPolicy{Signature: m.RequestSignature, PublicKey: m.PublicKey, Secret: m.Secret, NoSeparator: m.CheckvalueNoSeparator}
+}
+
+// Signed names the parameters whose values, after merchant_id and ordernumber, make a
+// request's X (docs/protocol.md#request-signature): orderamount and ordercurrency for a
+// payment, amount and currency for rp.
+type Signed struct{ Amount, Currency string }
+
+// PaymentSigned is the X of silentpay, tokenpay, order.cfm and payrequest.cfm.
+var PaymentSigned = &Signed{"orderamount", "ordercurrency"}
+
+// Guard checks a request's Signature and Checkvalue per the merchant's policy, before anything
+// is written: a missing Signature where required or any bad one is 5/150, a bad Checkvalue
+// 5/158. get reads a parameter by its lowercase name, as the client sent it.
+func Guard(m *gateway.Merchant, s *Signed, get func(string) string) error {
+	if code, msg := Policy(m).Check(get, s.Amount, s.Currency); code != 0 {
+		return gateway.Invalid(code, "%s", msg)
+	}
+	return nil
+}
+
+// ClientIP is the address of the peer that sent r (no proxy headers are trusted).
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
