@@ -18,7 +18,9 @@ func decodePayload(s string) (gateway.Payload, error) {
 	if err == nil {
 		return p, nil
 	}
-	var old struct{ Order, Operation []struct{ Name, Value string } }
+	var old struct {
+		Order, Operation []struct{ Name, Value string }
+	}
 	if json.Unmarshal([]byte(s), &old) != nil || old.Order == nil {
 		return p, err
 	}
