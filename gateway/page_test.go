@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/processor"
 )
 
 func TestCheckReturnURL(t *testing.T) {
@@ -90,4 +91,66 @@ func TestPages_CreateSubmitExpire(t *testing.T) {
 	if _, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "p-2", Amount: "10.00"}); err != nil {
 		t.Fatalf("ordernumber after Timeout: %v", err)
 	}
+}
+
+// TestPages_Verify pays with the test processor's 3-D Secure card: the page waits for the
+// issuer's code, which the processor checks; a wrong code declines without a charge.
+func TestPages_Verify(t *testing.T) {
+	g, m := newGateway(t)
+	pages := &gateway.Pages{Gateway: g}
+	ctx := context.Background()
+	card := gateway.CardData{Number: processor.ChallengeCard, ExpMonth: "12", ExpYear: "2030", CVC: "123"}
+	for _, tc := range []struct {
+		code string
+		want gateway.State
+	}{{processor.ChallengeCode, gateway.StateApproved}, {"0000", gateway.StateDeclined}} {
+		page, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "3ds-" + tc.code, Amount: "10.00"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, challenged, err := pages.Submit(ctx, page.ID, page.FormToken, card); err != nil || !challenged {
+			t.Fatalf("submit: challenged %v, %v", challenged, err)
+		}
+		page, _, _, _ = pages.Load(ctx, page.ID)
+		if page.Stage != gateway.PageIssuer {
+			t.Fatalf("stage %s, want %s", page.Stage, gateway.PageIssuer)
+		}
+		if _, err := pages.Verify(ctx, page.ID, "stale", tc.code); !errors.Is(err, gateway.ErrPageUsed) {
+			t.Fatalf("verify with a wrong token: %v", err)
+		}
+		r, err := pages.Verify(ctx, page.ID, page.FormToken, tc.code)
+		if err != nil || r.Order.State != tc.want {
+			t.Fatalf("code %s: %v %+v, want %s", tc.code, err, r, tc.want)
+		}
+	}
+	// Without a Challenger the gateway challenges no card.
+	g.Processor = plainProcessor{processor.Test{}}
+	page, _, _ := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "3ds-none", Amount: "10.00"})
+	if r, challenged, err := pages.Submit(ctx, page.ID, page.FormToken, card); err != nil || challenged || r.Order.State != gateway.StateApproved {
+		t.Fatalf("submit without a Challenger: %v %v", challenged, err)
+	}
+	if list, err := pages.ListOrders(ctx, m, gateway.OrderQuery{Limit: 10}); err != nil || len(list) != 3 {
+		t.Fatalf("list: %v %d", err, len(list))
+	}
+}
+
+// plainProcessor hides the test processor's Challenger.
+type plainProcessor struct{ p processor.Test }
+
+func (p plainProcessor) Tokenize(c gateway.CardData) (gateway.Card, error) { return p.p.Tokenize(c) }
+func (p plainProcessor) Authorize(ctx context.Context, r gateway.AuthRequest) (gateway.AuthResult, error) {
+	return p.p.Authorize(ctx, r)
+}
+func (p plainProcessor) Settle(ctx context.Context, r gateway.AuthRequest) (gateway.AuthResult, error) {
+	return p.p.Settle(ctx, r)
+}
+func (p plainProcessor) Capture(ctx context.Context, r gateway.OpRequest) error {
+	return p.p.Capture(ctx, r)
+}
+func (p plainProcessor) Refund(ctx context.Context, r gateway.OpRequest) error {
+	return p.p.Refund(ctx, r)
+}
+func (p plainProcessor) Void(ctx context.Context, r gateway.OpRequest) error { return p.p.Void(ctx, r) }
+func (p plainProcessor) SettleOp(ctx context.Context, r gateway.OpRequest) (bool, error) {
+	return p.p.SettleOp(ctx, r)
 }
