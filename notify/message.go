@@ -19,7 +19,7 @@ const (
 	nsWS     = "http://www.paysecure.ru/ws/"
 )
 
-// Message makes what a notification sends (docs/protocol.md#8-result-notifications): the
+// Message makes what a notification sends (docs/protocol.md#8-notifications): the
 // fields package wire maps from the frozen payload, laid out as notification.wsdl declares
 // them (gowsdl's notification.Order and notification.Operation), sealed per the merchant's
 // response_security, and for merchants with xmldsig signed with XML-DSig.

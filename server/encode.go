@@ -334,7 +334,7 @@ func encodeJSON(b *bytes.Buffer, a *answer) {
 	b.WriteString("}")
 }
 
-// encodeJSONFault writes the JSON error of docs/protocol.md#errors and returns its HTTP status.
+// encodeJSONFault writes the JSON error of docs/protocol.md#47-errors and returns its HTTP status.
 func encodeJSONFault(b *bytes.Buffer, e *gateway.Error) int {
 	b.WriteString(`{"fault":{"faultcode":` + strconv.Itoa(e.First) + `,"faultstring":` + strconv.Itoa(e.Second) + `,"detail":`)
 	jsonString(b, e.Message)

@@ -88,7 +88,7 @@ func CustomerOf(o *gateway.Order) Customer {
 }
 
 // X names the fields whose values, concatenated after the merchant_id, make the X of a
-// checkvalue and signature (docs/protocol.md#checkvalue-and-signature).
+// checkvalue and signature (docs/protocol.md#46-checkvalue-and-signature).
 type X struct{ Amount, Currency Name }
 
 var (

@@ -14,7 +14,7 @@ func Policy(m *gateway.Merchant) signer.RequestPolicy {
 }
 
 // Signed names the parameters whose values, after merchant_id and ordernumber, make a
-// request's X (docs/protocol.md#request-signature): orderamount and ordercurrency for a
+// request's X (docs/protocol.md#511-request-signature-and-checkvalue): orderamount and ordercurrency for a
 // payment, amount and currency for rp.
 type Signed struct{ Amount, Currency string }
 

@@ -6,7 +6,7 @@ import (
 	"soapgate/notify"
 )
 
-// wireNotify sets up result notifications to merchants (docs/protocol.md#8-result-notifications): the deliverer
+// wireNotify sets up result notifications to merchants (docs/protocol.md#8-notifications): the deliverer
 // runs in the background, woken by commits that queue notifications, and as a due job so
 // that a test clock's move runs the retries that became due.
 func (a *App) wireNotify() error {

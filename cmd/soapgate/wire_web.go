@@ -7,7 +7,7 @@ import (
 	"soapgate/web"
 )
 
-// wireWeb mounts the browser pages (docs/protocol.md#10-payment-page-and-order-monitor) beside
+// wireWeb mounts the browser pages (docs/protocol.md#10-browser-pages) beside
 // the web services: the payment page, the payment link, the order monitor and their static
 // files. Unpaid payment-page orders become Timeout after gateway.payment_ttl through a due job.
 func (a *App) wireWeb(mux *http.ServeMux) error {
