@@ -334,20 +334,6 @@ func encodeJSON(b *bytes.Buffer, a *answer) {
 	b.WriteString("}")
 }
 
-// encodeJSONFault writes the JSON error of docs/protocol.md#47-errors and returns its HTTP status.
-func encodeJSONFault(b *bytes.Buffer, e *gateway.Error) int {
-	b.WriteString(`{"fault":{"faultcode":` + strconv.Itoa(e.First) + `,"faultstring":` + strconv.Itoa(e.Second) + `,"detail":`)
-	jsonString(b, e.Message)
-	b.WriteString("}}")
-	switch {
-	case e.First == 10 && e.Second == 100:
-		return http.StatusUnauthorized
-	case e.First == 2:
-		return http.StatusInternalServerError
-	}
-	return http.StatusBadRequest
-}
-
 // encodeFault writes a SOAP Fault carrying the codes in detail, and returns the HTTP status.
 func encodeFault(b *bytes.Buffer, v12 bool, e *gateway.Error) int {
 	server := e.First == 2

@@ -110,7 +110,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 		status = encodeFault(&b, c.v12, e)
 	case o.custom != nil && e != nil:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		status = encodeJSONFault(&b, e)
+		status = wire.JSONFault(&b, e)
 	case o.custom != nil:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		o.custom(&b, a.v)
@@ -125,7 +125,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	case c.format == formatJSON:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		if e != nil {
-			status = encodeJSONFault(&b, e)
+			status = wire.JSONFault(&b, e)
 		} else {
 			encodeJSON(&b, a)
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // payRequest is POST /pay/payrequest.cfm: the payment link (Assist's PHP SDK createPayment).
@@ -53,20 +54,13 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// writeFault writes {"fault":{"faultcode":5,"faultstring":108,"detail":"..."}} (contract §4).
+// writeFault answers an error as the web services' JSON does.
 func writeFault(w http.ResponseWriter, err error) {
-	e := gateway.AsError(err)
-	status := http.StatusBadRequest
-	switch {
-	case e.First == 10 && e.Second == 100:
-		status = http.StatusUnauthorized
-	case e.First == 2:
-		status = http.StatusInternalServerError
-	}
+	var b bytes.Buffer
+	status := wire.JSONFault(&b, gateway.AsError(err))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"fault": map[string]any{
-		"faultcode": e.First, "faultstring": e.Second, "detail": e.Message}})
+	w.Write(b.Bytes())
 }
 
 // decodeJSON flattens a JSON object's members into lowercase parameters (nested objects
