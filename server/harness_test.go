@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -421,4 +422,64 @@ func (ts *testServer) pay(t testing.TB, id, orderNumber string, kv ...string) st
 		t.Fatalf("silentpay %s: %d %s", orderNumber, res.Status, res.Body)
 	}
 	return strings.TrimSuffix(text(t, doc, "//silentpayResponse/order/billnumber"), ".1")
+}
+
+// csvRows reads a CSV answer (';'-separated).
+func csvRows(t testing.TB, s string) [][]string {
+	t.Helper()
+	r := csv.NewReader(strings.NewReader(s))
+	r.Comma = ';'
+	r.FieldsPerRecord = -1
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatalf("answer is not CSV: %v\n%s", err, s)
+	}
+	return rows
+}
+
+// csvRecord maps a CSV row by the header.
+func csvRecord(header, row []string) map[string]string {
+	m := map[string]string{}
+	for i, h := range header {
+		if i < len(row) {
+			m[h] = row[i]
+		}
+	}
+	return m
+}
+
+// checkJSONKeys checks that a JSON record has every field of the generated type, as a string.
+func checkJSONKeys(t testing.TB, o map[string]any, typ reflect.Type) {
+	t.Helper()
+	for _, k := range wireFields(typ) {
+		v, ok := o[k]
+		if !ok {
+			t.Errorf("%s: key %q missing", typ, k)
+			continue
+		}
+		if _, ok := v.(string); !ok {
+			t.Errorf("%s: %q = %v, want a string", typ, k, v)
+		}
+	}
+}
+
+// checkJSONOrder checks an order in JSON: every field, and the checkdata and customer objects.
+func checkJSONOrder(t testing.TB, o map[string]any, typ reflect.Type) {
+	t.Helper()
+	checkJSONKeys(t, o, typ)
+	cd := obj(t, o, "checkdata")
+	for _, k := range []string{"packetdate", "signature", "checkvalue"} {
+		if got, want := cd[k], o[k]; got != want {
+			t.Errorf("checkdata.%s = %v, want %v", k, got, want)
+		}
+	}
+	cust := obj(t, o, "customer")
+	if got, want := len(cust), len(wire.CustomerKeys); got != want {
+		t.Errorf("customer has %d keys, want %d", got, want)
+	}
+	for _, k := range wire.CustomerKeys {
+		if _, ok := cust[k].(string); !ok {
+			t.Errorf("customer.%s = %v, want a string", k, cust[k])
+		}
+	}
 }
