@@ -2,7 +2,6 @@ package server
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -12,7 +11,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"slices"
+
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // call is one decoded request, whatever its transport.
@@ -20,14 +22,17 @@ type call struct {
 	r         *http.Request
 	soap      bool
 	v12       bool
-	operation string            // SOAP Body element; "" for form and JSON
-	format    int               // response format
-	dsig      bool              // sign the SOAP answer with XML-DSig (the merchant's xmldsig)
-	params    map[string]string // lowercase names
+	operation string      // SOAP Body element; "" for form and JSON
+	format    int         // response format
+	dsig      bool        // sign the SOAP answer with XML-DSig (the merchant's xmldsig)
+	params    wire.Params // lowercase names
 }
 
 // get returns a parameter by its lowercase name.
 func (c *call) get(name string) string { return c.params[name] }
+
+// cardParams are never taken from a URL, where proxies, logs and browser histories keep them.
+var cardParams = []string{"cardnumber", "cvc2", "cvc", "cvv", "expiremonth", "expireyear"}
 
 // readBody reads at most limit bytes; a larger body is errTooLarge.
 var errTooLarge = errors.New("request body too large")
@@ -44,7 +49,13 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 // decode turns a request into a call. SOAP is chosen by content type, or by a body that
 // starts like XML; everything else is a form, or JSON for application/json.
 func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
-	c := &call{r: r, params: make(map[string]string)}
+	c := &call{r: r, params: wire.Params{}}
+	query := r.URL.Query()
+	for k := range query {
+		if slices.Contains(cardParams, strings.ToLower(k)) {
+			return c, gateway.Invalid(gateway.CodeParam, "card data (%s) must not be sent in a URL: POST it in the body", strings.ToLower(k))
+		}
+	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
 	switch {
@@ -63,7 +74,7 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 		return c, nil
 	case ct == "application/json":
 		c.format = formatJSON
-		if err := decodeJSON(body, c.params); err != nil {
+		if err := c.params.SetJSON(body, maxDepth); err != nil {
 			return c, err
 		}
 	default:
@@ -75,13 +86,25 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 		if err != nil {
 			return c, malformed("form body is not url-encoded: %v", err)
 		}
-		mergeForm(c.params, r.URL.Query())
-		mergeForm(c.params, form)
+		// A POST's parameters come from its body only; GET (the read services old integrations
+		// call that way) from the query.
+		if r.Method != http.MethodPost {
+			form = query
+		}
+		if err := c.params.SetValues(form); err != nil {
+			// Answer the refusal in the format asked for, when that much is clear.
+			for k, v := range form {
+				if n, _ := strconv.Atoi(v[0]); strings.EqualFold(k, "format") && validFormat(n) && n != 2 {
+					c.format = n
+				}
+			}
+			return c, err
+		}
 	}
 	if f := strings.TrimSpace(c.params["format"]); f != "" {
 		n, err := strconv.Atoi(f)
 		switch {
-		case err != nil || (n != formatCSV && n != formatXML && n != formatSOAP && n != formatJSON && n != 2):
+		case err != nil || !validFormat(n):
 			return c, gateway.Invalid(gateway.CodeParam, "format must be 1, 3, 4 or 5")
 		case n == 2:
 			return c, gateway.Invalid(gateway.CodeParam, "format 2 (WDDX) is not supported")
@@ -91,59 +114,7 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 	return c, nil
 }
 
-func mergeForm(dst map[string]string, v url.Values) {
-	for k, vs := range v {
-		if len(vs) > 0 {
-			dst[strings.ToLower(k)] = trimValue(strings.ToLower(k), vs[0])
-		}
-	}
-}
-
-// trimValue trims spaces around a value, except a Signature's: Assist's PHP SDK sends
-// Ed25519 signatures as 64 raw bytes, which may begin or end with a space byte.
-func trimValue(key, v string) string {
-	if key == "signature" && len(v) == 64 {
-		return v
-	}
-	return strings.TrimSpace(v)
-}
-
-// decodeJSON flattens a JSON object into lowercase parameters; nested objects give their
-// members (token.cfm sends {"merchant":{"merchant_id":…}}), scalars their literal text.
-func decodeJSON(body []byte, dst map[string]string) error {
-	if !utf8.Valid(body) {
-		return malformed("request is not valid UTF-8")
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v map[string]any
-	if err := d.Decode(&v); err != nil {
-		return malformed("request is not a JSON object: %v", err)
-	}
-	flattenJSON(v, dst, 0)
-	return nil
-}
-
-func flattenJSON(v map[string]any, dst map[string]string, depth int) {
-	if depth > DefaultMaxDepth {
-		return
-	}
-	for k, val := range v {
-		key := strings.ToLower(k)
-		switch t := val.(type) {
-		case string:
-			dst[key] = trimValue(key, t)
-		case json.Number:
-			dst[key] = t.String()
-		case bool:
-			dst[key] = strconv.FormatBool(t)
-		case nil:
-			dst[key] = ""
-		case map[string]any:
-			flattenJSON(t, dst, depth+1)
-		default:
-			enc, _ := json.Marshal(t)
-			dst[key] = string(enc)
-		}
-	}
+// validFormat tells a Format value Assist defines (2, WDDX, is refused with its own message).
+func validFormat(n int) bool {
+	return n == formatCSV || n == formatXML || n == formatSOAP || n == formatJSON || n == 2
 }

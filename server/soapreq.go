@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 // SOAP envelope namespaces.
@@ -24,8 +25,8 @@ const DefaultMaxDepth = 64
 // soapRequest is a decoded SOAP call: the Body's element and its parameters.
 type soapRequest struct {
 	v12       bool
-	operation string            // local name of the Body's first child
-	params    map[string]string // lowercase child names → text
+	operation string      // local name of the Body's first child
+	params    wire.Params // lowercase child names → text
 }
 
 func malformed(format string, args ...any) error {
@@ -48,7 +49,7 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 		}
 		return nil, errors.New("only UTF-8 is accepted")
 	}
-	req := &soapRequest{params: make(map[string]string)}
+	req := &soapRequest{params: wire.Params{}}
 	var (
 		stack     []xml.Name // open elements
 		bodies    int
@@ -109,7 +110,9 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 		case xml.EndElement:
 			depth := len(stack) - 1
 			if leafStart == depth {
-				req.params[strings.ToLower(t.Name.Local)] = strings.TrimSpace(text.String())
+				if err := req.params.Set(t.Name.Local, text.String()); err != nil {
+					return req, err
+				}
 				leafStart = -1
 			} else if leafStart >= 0 && depth < leafStart {
 				leafStart = -1

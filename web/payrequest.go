@@ -3,11 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"strconv"
-	"strings"
-	"unicode/utf8"
 
 	"soapgate/gateway"
 	"soapgate/wire"
@@ -61,42 +57,4 @@ func writeFault(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
-}
-
-// decodeJSON flattens a JSON object's members into lowercase parameters (nested objects
-// give their members, as the web services read {"merchant":{"merchant_id":…}}).
-func decodeJSON(r *http.Request, dst map[string]string) error {
-	body, err := io.ReadAll(r.Body)
-	if err != nil || !utf8.Valid(body) {
-		return gateway.Errorf(1, 1, "the request body could not be read")
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var v map[string]any
-	if err := d.Decode(&v); err != nil {
-		return gateway.Errorf(1, 1, "the request is not a JSON object")
-	}
-	flatten(v, dst, 0)
-	return nil
-}
-
-func flatten(v map[string]any, dst map[string]string, depth int) {
-	if depth > 8 {
-		return
-	}
-	for k, val := range v {
-		key := strings.ToLower(k)
-		switch t := val.(type) {
-		case string:
-			dst[key] = strings.TrimSpace(t)
-		case json.Number:
-			dst[key] = t.String()
-		case bool:
-			dst[key] = strconv.FormatBool(t)
-		case map[string]any:
-			flatten(t, dst, depth+1)
-		case nil:
-			dst[key] = ""
-		}
-	}
 }

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -17,8 +18,10 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"soapgate/gateway"
+	"soapgate/wire"
 )
 
 //go:embed templates/*.html
@@ -253,39 +256,42 @@ func itoa(n int) string {
 	return string(b[i:])
 }
 
-// params reads a request's parameters from the query and a form body, names lowercased
-// (the contract matches them case-insensitively); the first value of a name wins, the body's
-// over the query's.
-func params(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
-	out := map[string]string{}
-	merge := func(v url.Values) {
-		for k, vs := range v {
-			if len(vs) > 0 {
-				out[strings.ToLower(k)] = strings.TrimSpace(vs[0])
-			}
-		}
-	}
-	merge(r.URL.Query())
+// params reads a request's parameters, names lowercased (matched case-insensitively): a
+// POST's from its body only (a form or JSON), a GET's from the query. A name given twice with
+// different values is refused (5/110), as the web services do.
+func params(w http.ResponseWriter, r *http.Request) (wire.Params, error) {
+	out := wire.Params{}
 	if r.Method != http.MethodPost {
-		return out, nil
+		return out, out.SetValues(r.URL.Query())
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxForm)
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	var err error
 	switch ct {
 	case "multipart/form-data":
-		err = r.ParseMultipartForm(MaxForm)
+		if err := r.ParseMultipartForm(MaxForm); err != nil {
+			return out, gateway.Errorf(1, 1, "the form could not be read")
+		}
+		return out, out.SetValues(url.Values(r.MultipartForm.Value))
 	case "application/json":
-		return out, decodeJSON(r, out)
-	default:
-		err = r.ParseForm()
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return out, gateway.Errorf(1, 1, "the request body could not be read")
+		}
+		return out, out.SetJSON(body, maxJSONDepth)
 	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil || !utf8.Valid(body) {
+		return out, gateway.Errorf(1, 1, "the form could not be read")
+	}
+	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return out, gateway.Errorf(1, 1, "the form could not be read")
 	}
-	merge(r.PostForm)
-	return out, nil
+	return out, out.SetValues(form)
 }
+
+// maxJSONDepth bounds the nesting of a JSON body.
+const maxJSONDepth = 16
 
 // merchantByID finds the merchant a payment page names: 5/100 when the id is missing or
 // malformed, 10/100 when no such merchant is configured.
