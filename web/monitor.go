@@ -1,7 +1,7 @@
 package web
 
 import (
-	"encoding/csv"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -286,19 +286,35 @@ func (h *Handler) orderCSV(w http.ResponseWriter, r *http.Request, c *monitorCtx
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="orders.csv"`)
-	cw := csv.NewWriter(w)
-	cw.Comma = ';'
-	cw.Write([]string{"ordernumber", "billnumber", "orderdate", "orderamount", "ordercurrency", "orderstate",
+	writeCSVRow(w, []string{"ordernumber", "billnumber", "orderdate", "orderamount", "ordercurrency", "orderstate",
 		"meannumber", "meantypename", "cardholder", "lastname", "firstname", "email", "ordercomment"})
 	for _, o := range orders {
-		cw.Write([]string{cell(o.OrderNumber), o.BillNumber, o.Created.Format("02.01.2006 15:04:05"), o.Amount.String(),
-			o.Currency, string(o.State), o.Card.Masked(), o.Card.Brand, cell(o.Card.Holder), cell(o.Customer.LastName),
-			cell(o.Customer.FirstName), cell(o.Customer.Email), cell(o.Comment)})
+		writeCSVRow(w, []string{o.OrderNumber, o.BillNumber, o.Created.Format("02.01.2006 15:04:05"), o.Amount.String(),
+			o.Currency, string(o.State), o.Card.Masked(), o.Card.Brand, o.Card.Holder, o.Customer.LastName,
+			o.Customer.FirstName, o.Customer.Email, o.Comment})
 	}
-	cw.Flush()
 }
 
-// cell keeps a spreadsheet from reading shop-supplied text as a formula.
+// writeCSVRow writes one line of the export: every cell quoted as RFC 4180 says (a quote
+// doubled), whatever it holds, so that no separator a spreadsheet guesses (';' or ',') splits
+// it, and guarded against formulas; lines end in CRLF.
+func writeCSVRow(w io.Writer, cells []string) {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(cell(c), `"`, `""`))
+		b.WriteByte('"')
+	}
+	b.WriteString("\r\n")
+	io.WriteString(w, b.String())
+}
+
+// cell keeps a spreadsheet from reading shop-supplied text as a formula: a cell starting with
+// = + - @ or a tab or carriage return is prefixed with an apostrophe. Amounts are never
+// negative, so no number is changed.
 func cell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s

@@ -106,7 +106,7 @@ func TestMonitor_ListDetailActions(t *testing.T) {
 		t.Fatal("date filter")
 	}
 	csv := w.get("/monitor/orders.csv?state=Delayed")
-	if lines := strings.Split(strings.TrimSpace(csv.Body), "\n"); len(lines) != 56 || !strings.HasPrefix(lines[0], "ordernumber;billnumber;") {
+	if lines := strings.Split(strings.TrimSpace(csv.Body), "\n"); len(lines) != 56 || !strings.HasPrefix(lines[0], `"ordernumber";"billnumber";`) {
 		t.Fatalf("CSV: %d lines\n%s", len(lines), csv.Body[:200])
 	}
 	if strings.Contains(csv.Body, theirs) {
