@@ -99,14 +99,15 @@ func (s *Server) services() ([]*service, error) {
 		}},
 		{paths: []string{"/recurrent/rp.cfm"}, wsdl: "rp.wsdl", ops: []*operation{
 			// X is taken over the new ordernumber, amount and currency.
-			op(port("rp", "rp", p.RpContext)).signed(&wire.Signed{Amount: "amount", Currency: "currency"}),
+			op(port("rp", "rp", p.RpContext)).signed(wire.RecurringSigned),
 		}},
 		{paths: []string{"/pay/tokenpay.cfm"}, wsdl: "tokenpay.wsdl", ops: []*operation{
 			op(port("tokenpay", "tokenpay", p.TokenpayContext)).signed(wire.PaymentSigned),
 		}},
 		{paths: []string{"/scheduler/scheduler.cfm"}, wsdl: "scheduler.wsdl", formOp: schedulerOp, ops: []*operation{
 			op(port(opGetSchedule, "getscheduledoperation", p.GetScheduledOperationContext)).with(jsonItems, ""),
-			op(port(opSetSchedule, "setscheduledoperation", p.SetScheduledOperationContext)),
+			// Creating or editing a schedule creates future charges: the merchant's policy applies.
+			op(port(opSetSchedule, "setscheduledoperation", p.SetScheduledOperationContext)).signed(wire.ScheduleSigned),
 		}},
 		{paths: []string{"/pay/oneclick/v1/token.cfm"}, jsonOnly: true, ops: []*operation{savedCards("token", p.tokens)}},
 		{paths: []string{"/pay/oneclick/v1/rem_token.cfm"}, jsonOnly: true, ops: []*operation{savedCards("rem_token", p.removeToken)}},

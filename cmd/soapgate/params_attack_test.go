@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Attacks on how parameters are read (issue 10, items 5 and 7): card data in a URL, query
@@ -122,5 +123,46 @@ func TestAttack_AmbiguousParameters(t *testing.T) {
 		base.Encode()+"&merchant_id=700001&Merchant_ID=700001&ordernumber=amb-6&orderamount=1.00")
 	if !strings.Contains(res.Body, "<orderstate>Approved</orderstate>") {
 		t.Fatalf("a parameter repeated with the same value: %s", res.Body)
+	}
+}
+
+// TestAttack_UnsignedSchedule: with request_signature required, a stolen login and password
+// used to be enough to start repeated charges through SetScheduledOperation, while rp refused
+// the same unsigned call. The scheduler now follows the merchant's policy, X being
+// Merchant_ID;BillNumber;Amount;Currency.
+func TestAttack_UnsignedSchedule(t *testing.T) {
+	ts := startRecurring(t)
+	key := "../../fixtures/keys/merchant-700002.key.pem"
+	p := card("ordernumber", "sig-sch-1", "recurringindicator", "1", "recurringminamount", "10.00",
+		"recurringmaxamount", "500.00", "recurringperiod", "30", "recurringmaxdate", "31.12.2099")
+	p["merchant_id"], p["login"], p["password"] = "700002", "other_login", "other_password2"
+	p["signature"] = webSign(t, key, "700002;sig-sch-1;100.00;RUB")
+	res, doc := ts.soap(t, "/pay/silentpay.cfm", "silentpay", p)
+	if res.Status != 200 {
+		t.Fatalf("initial payment: %s", res.Body)
+	}
+	bill := strings.TrimSuffix(text(t, doc, "//order/billnumber"), ".1")
+	start := clockNow(t, ts).Add(time.Hour).Format("02.01.2006 15:04:05")
+	plan := other("billnumber", bill, "amount", "25.00", "currency", "RUB", "description", "Gym",
+		"startdate", start, "periodlength", "1", "periodtype", "Day", "state", "Active")
+	res, doc = ts.soap(t, "/scheduler/scheduler.cfm", "SetScheduledOperation", plan)
+	if res.Status == 200 || faultCodes(t, doc) != "5/150" {
+		t.Fatalf("unsigned SetScheduledOperation: want 5/150, got %d %s", res.Status, res.Body)
+	}
+	plan["signature"] = webSign(t, key, "700002;"+bill+";25.01;RUB") // signed over another amount
+	if res, doc = ts.soap(t, "/scheduler/scheduler.cfm", "SetScheduledOperation", plan); faultCodes(t, doc) != "5/150" {
+		t.Fatalf("badly signed SetScheduledOperation: %s", res.Body)
+	}
+	res, doc = ts.soap(t, "/scheduler/scheduler.cfm", "GetScheduledOperation", other("billnumber", bill))
+	if res.Status != 200 || len(doc.FindElements("//scheduledoperation")) != 0 {
+		t.Fatalf("a refused schedule was written: %s", res.Body)
+	}
+	plan["signature"] = webSign(t, key, "700002;"+bill+";25.00;RUB")
+	if res, _ = ts.soap(t, "/scheduler/scheduler.cfm", "SetScheduledOperation", plan); res.Status != 200 {
+		t.Fatalf("signed SetScheduledOperation: %s", res.Body)
+	}
+	// Reading schedules moves no money: no signature needed.
+	if res, _ = ts.soap(t, "/scheduler/scheduler.cfm", "GetScheduledOperation", other("billnumber", bill)); res.Status != 200 {
+		t.Fatalf("GetScheduledOperation: %s", res.Body)
 	}
 }
