@@ -65,7 +65,7 @@ func TestGuard(t *testing.T) {
 		{"checkvalue bad", "optional", wire.PaymentSigned, map[string]string{"checkvalue": "00"}, "5/158"},
 		{"checkvalue without separators refused", "optional", wire.PaymentSigned,
 			map[string]string{"checkvalue": handCheckvalue("demo-secret", "700001A-1100.00RUB")}, "5/158"},
-		{"rp X: amount and currency", "required", &wire.Signed{Amount: "amount", Currency: "currency"},
+		{"rp X: amount and currency", "required", rpSigned(),
 			map[string]string{"amount": "5.00", "currency": "USD", "signature": sign("700001;A-1;5.00;USD")}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -98,6 +98,13 @@ func TestGuard(t *testing.T) {
 			t.Errorf("Guard = %v, want the separator-less checkvalue accepted", err)
 		}
 	})
+}
+
+// rpSigned is the payment's X over amount and currency instead of orderamount and ordercurrency.
+func rpSigned() *wire.Signed {
+	s := *wire.PaymentSigned
+	s.Amount, s.Currency = "amount", "currency"
+	return &s
 }
 
 func TestClientIP(t *testing.T) {
