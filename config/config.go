@@ -1,14 +1,18 @@
-// Package config reads soapgate's YAML configuration (contract section 1) with viper:
+// Package config reads soapgate's YAML configuration (docs/protocol.md#12-configuration) with viper:
 // every key can be overridden by SOAPGATE_<KEY> with dots as underscores.
 package config
 
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/go-viper/mapstructure/v2"
 	"github.com/spf13/viper"
 
 	"soapgate/gateway"
@@ -19,8 +23,27 @@ import (
 type Config struct {
 	Listen   string `mapstructure:"listen"`
 	Database struct {
-		Path string `mapstructure:"path"`
+		Driver string `mapstructure:"driver"` // sqlite (PostgreSQL: planned, issue 15)
+		Path   string `mapstructure:"path"`
+		URL    string `mapstructure:"url"`
 	} `mapstructure:"database"`
+	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
+	// for every absolute URL it writes: WSDL soap:address and payment links.
+	PublicURL string `mapstructure:"public_url"`
+	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto would be believed (planned,
+	// issue 10: today no proxy header is believed, which is the safe reading).
+	TrustedProxies []string `mapstructure:"trusted_proxies"`
+	TLS            struct {
+		CertFile string `mapstructure:"cert_file"` // both set: the listener speaks HTTPS
+		KeyFile  string `mapstructure:"key_file"`
+	} `mapstructure:"tls"`
+	Log struct {
+		Format string `mapstructure:"format"` // text | json
+		Level  string `mapstructure:"level"`  // debug | info | warn | error
+	} `mapstructure:"log"`
+	Metrics struct {
+		Listen string `mapstructure:"listen"` // planned (issue 12)
+	} `mapstructure:"metrics"`
 	Clock string `mapstructure:"clock"` // real | test
 	Admin struct {
 		Token string `mapstructure:"token"`
@@ -34,6 +57,10 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
+		// DelayedTTL and NotifyRetention are accepted for the issues that implement them
+		// (unconfirmed two-stage payments voided, old notifications pruned).
+		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
+		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`
 	Limits struct {
 		BodyBytes      int64         `mapstructure:"body_bytes"`
@@ -60,7 +87,13 @@ type Merchant struct {
 	Currency         string   `mapstructure:"currency"`
 	TestMode         bool     `mapstructure:"testmode"`
 	ReturnHosts      []string `mapstructure:"return_hosts"`
-	Notify           struct {
+	// Per-merchant capabilities (accepted, all true by default; enforcing them is planned in
+	// issue 11).
+	TwoStage              *bool `mapstructure:"two_stage"`
+	TwoStageForSavedCards *bool `mapstructure:"two_stage_for_saved_cards"`
+	CardOnFile            *bool `mapstructure:"card_on_file"`
+	Recurring             *bool `mapstructure:"recurring"`
+	Notify                struct {
 		URL      string   `mapstructure:"url"`
 		Protocol string   `mapstructure:"protocol"`
 		Events   []string `mapstructure:"events"`
@@ -70,7 +103,18 @@ type Merchant struct {
 
 var defaults = map[string]any{
 	"listen":                     "127.0.0.1:8080",
+	"database.driver":            "sqlite",
 	"database.path":              "data/soapgate.db",
+	"database.url":               "",
+	"public_url":                 "",
+	"trusted_proxies":            []string{},
+	"tls.cert_file":              "",
+	"tls.key_file":               "",
+	"log.format":                 "text",
+	"log.level":                  "info",
+	"metrics.listen":             "",
+	"gateway.delayed_ttl":        "168h",
+	"gateway.notify_retention":   "2160h",
 	"clock":                      "real",
 	"admin.token":                "",
 	"gateway.key":                "fixtures/keys/gateway.key.pem",
@@ -102,10 +146,34 @@ func Load(path string) (*Config, error) {
 		}
 		c.dir = filepath.Dir(path)
 	}
-	if err := v.Unmarshal(c); err != nil {
+	if err := checkEnv(os.Environ()); err != nil {
+		return nil, err
+	}
+	// An unknown key (a typo such as request_signatur) stops the start, naming it, instead of
+	// silently leaving a security setting at its default.
+	if err := v.Unmarshal(c, func(dc *mapstructure.DecoderConfig) { dc.ErrorUnused = true }); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	return c, c.validate()
+}
+
+// checkEnv refuses a SOAPGATE_* variable that names no key: an override that cannot apply
+// (SOAPGATE_MERCHANTS_0_NOTIFY_URL: merchants are set in the file only) must not be ignored.
+func checkEnv(environ []string) error {
+	known := map[string]bool{}
+	for k := range defaults {
+		known[strings.ToUpper(strings.NewReplacer(".", "_").Replace(k))] = true
+	}
+	var errs []error
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		key, ok := strings.CutPrefix(name, "SOAPGATE_")
+		if !ok || known[key] {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("environment variable %s names no configuration key (merchants are configured in the file only)", name))
+	}
+	return errors.Join(errs...)
 }
 
 // Resolve makes a path from the config relative to the config file's folder.
@@ -123,6 +191,28 @@ func (c *Config) validate() error {
 	}
 	if c.Database.Path == "" {
 		errs = append(errs, errors.New("database.path is empty"))
+	}
+	if c.Database.Driver != "sqlite" {
+		errs = append(errs, fmt.Errorf("database.driver %q is not supported by this version (sqlite; postgres is planned)", c.Database.Driver))
+	}
+	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
+		errs = append(errs, errors.New("tls.cert_file and tls.key_file are set together"))
+	}
+	if !oneOf(c.Log.Format, "text", "json") {
+		errs = append(errs, fmt.Errorf("log.format must be text or json, not %q", c.Log.Format))
+	}
+	if !oneOf(c.Log.Level, "debug", "info", "warn", "error") {
+		errs = append(errs, fmt.Errorf("log.level must be debug, info, warn or error, not %q", c.Log.Level))
+	}
+	if u := c.PublicURL; u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" || (pu.Path != "" && pu.Path != "/") {
+			errs = append(errs, fmt.Errorf("public_url must be an absolute http(s) URL without a path, not %q", u))
+		}
+	}
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil {
+			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not a CIDR", p))
+		}
 	}
 	if len(c.Merchants) == 0 {
 		errs = append(errs, errors.New("no merchants configured"))

@@ -61,6 +61,14 @@ func TestLoad_Errors(t *testing.T) {
 		"required needs key": {"merchants:\n" + merchant("1", "    request_signature: required\n"), "request_signature required needs public_key"},
 		"bad clock":          {"clock: fast\nmerchants:\n" + merchant("1", ""), `clock must be real or test, not "fast"`},
 		"bad yaml":           {"merchants: [", "read config"},
+		// A typo must not leave a security setting at its default.
+		"unknown merchant key": {"merchants:\n" + merchant("1", "    request_signatur: required\n"), "request_signatur"},
+		"unknown top key":      {"listn: x\nmerchants:\n" + merchant("1", ""), "listn"},
+		"postgres not yet":     {"database:\n  driver: postgres\nmerchants:\n" + merchant("1", ""), `database.driver "postgres"`},
+		"tls half":             {"tls:\n  cert_file: a.crt\nmerchants:\n" + merchant("1", ""), "tls.cert_file and tls.key_file"},
+		"bad log format":       {"log:\n  format: xml\nmerchants:\n" + merchant("1", ""), "log.format"},
+		"bad public_url":       {"public_url: pay.example.com\nmerchants:\n" + merchant("1", ""), "public_url"},
+		"bad proxy":            {"trusted_proxies: [10.0.0.1]\nmerchants:\n" + merchant("1", ""), "trusted_proxies"},
 	} {
 		_, err := config.Load(write(t, tc.body))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -73,5 +81,42 @@ func TestLoad_Errors(t *testing.T) {
 	}
 	if _, err := c.BuildMerchants(); err == nil || !strings.Contains(err.Error(), "merchant 1 public_key") {
 		t.Fatalf("missing key file: %v", err)
+	}
+}
+
+// Every key the protocol reference lists is accepted, also those whose behaviour lands later.
+func TestLoad_AllDocumentedKeys(t *testing.T) {
+	body := `listen: 127.0.0.1:8080
+database: {driver: sqlite, path: x.db, url: ""}
+public_url: https://pay.example.com
+trusted_proxies: [10.0.0.0/8]
+tls: {cert_file: "", key_file: ""}
+log: {format: json, level: warn}
+metrics: {listen: ""}
+gateway: {delayed_ttl: 168h, notify_retention: 2160h, payment_ttl: 24h}
+merchants:
+  - id: "1"
+    login: l
+    password: p
+    two_stage: true
+    two_stage_for_saved_cards: false
+    card_on_file: true
+    recurring: true
+`
+	c, err := config.Load(write(t, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Log.Format != "json" || c.PublicURL != "https://pay.example.com" || *c.Merchants[0].TwoStageForSavedCards {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+// An environment override that cannot apply is an error, not silently ignored.
+func TestLoad_UnknownEnvironmentVariable(t *testing.T) {
+	t.Setenv("SOAPGATE_MERCHANTS_0_NOTIFY_URL", "http://x")
+	_, err := config.Load(write(t, "merchants:\n  - id: \"1\"\n    login: l\n    password: p\n"))
+	if err == nil || !strings.Contains(err.Error(), "SOAPGATE_MERCHANTS_0_NOTIFY_URL") {
+		t.Fatalf("err = %v", err)
 	}
 }

@@ -51,11 +51,6 @@ func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, erro
 func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 	c := &call{r: r, params: wire.Params{}}
 	query := r.URL.Query()
-	for k := range query {
-		if slices.Contains(cardParams, strings.ToLower(k)) {
-			return c, gateway.Invalid(gateway.CodeParam, "card data (%s) must not be sent in a URL: POST it in the body", strings.ToLower(k))
-		}
-	}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	trimmed := bytes.TrimLeft(body, " \t\r\n\ufeff")
 	switch {
@@ -71,7 +66,7 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 			return c, err
 		}
 		c.operation, c.params = req.operation, req.params
-		return c, nil
+		return c, cardInURL(query)
 	case ct == "application/json":
 		c.format = formatJSON
 		if err := c.params.SetJSON(body, maxDepth); err != nil {
@@ -111,7 +106,18 @@ func decode(r *http.Request, body []byte, maxDepth int) (*call, error) {
 		}
 		c.format = n
 	}
-	return c, nil
+	return c, cardInURL(query)
+}
+
+// cardInURL refuses card data in a URL's query, whatever the transport (answered in the
+// transport's own way); the values are neither read nor logged.
+func cardInURL(query url.Values) error {
+	for k := range query {
+		if slices.Contains(cardParams, strings.ToLower(k)) {
+			return gateway.Invalid(gateway.CodeParam, "card data (%s) must not be sent in a URL: POST it in the body", strings.ToLower(k))
+		}
+	}
+	return nil
 }
 
 // validFormat tells a Format value Assist defines (2, WDDX, is refused with its own message).

@@ -23,14 +23,18 @@ const (
 
 // Server serves the web services.
 type Server struct {
-	Gateway  *gateway.Gateway
-	Wire     wire.Mapping                    // domain → wire fields, checkvalue and signature
-	DSig     *signer.XMLSigner               // XML-DSig of SOAP answers to merchants with xmldsig
-	CertPEM  []byte                          // served at /keys/gateway.crt
-	Ping     func(ctx context.Context) error // /healthz
-	Logger   *slog.Logger
-	MaxBody  int64 // bytes; DefaultMaxBody
-	MaxDepth int   // XML nesting; DefaultMaxDepth
+	Gateway *gateway.Gateway
+	Wire    wire.Mapping                    // domain → wire fields, checkvalue and signature
+	DSig    *signer.XMLSigner               // XML-DSig of SOAP answers to merchants with xmldsig
+	CertPEM []byte                          // served at /keys/gateway.crt
+	Ping    func(ctx context.Context) error // /healthz
+	Logger  *slog.Logger
+	// PublicURL is the gateway's address as clients reach it; when set, the WSDLs'
+	// soap:address uses it instead of the scheme and Host of the request (which a client or
+	// a cache in front could choose).
+	PublicURL string
+	MaxBody   int64 // bytes; DefaultMaxBody
+	MaxDepth  int   // XML nesting; DefaultMaxDepth
 
 	AdminToken string             // enables /admin/* (with a test clock)
 	TestClock  *gateway.TestClock // nil on the real clock
@@ -111,11 +115,15 @@ func (s *Server) wsdlHandler(svc *service) http.HandlerFunc {
 			http.Error(w, "WSDL not found", http.StatusNotFound)
 			return
 		}
-		scheme := "http"
-		if r.TLS != nil {
-			scheme = "https"
+		base := strings.TrimSuffix(s.PublicURL, "/")
+		if base == "" {
+			scheme := "http"
+			if r.TLS != nil {
+				scheme = "https"
+			}
+			base = scheme + "://" + r.Host
 		}
-		data = bytes.ReplaceAll(data, []byte("http://127.0.0.1:8080"), []byte(scheme+"://"+r.Host))
+		data = bytes.ReplaceAll(data, []byte("http://127.0.0.1:8080"), []byte(base))
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		w.Write(data)
 	}

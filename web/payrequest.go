@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strings"
 
 	"soapgate/gateway"
 	"soapgate/wire"
@@ -38,13 +39,17 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, err)
 		return
 	}
-	scheme := "http"
-	if isTLS(r) {
-		scheme = "https"
+	base := strings.TrimSuffix(h.PublicURL, "/")
+	if base == "" {
+		scheme := "http"
+		if isTLS(r) {
+			scheme = "https"
+		}
+		base = scheme + "://" + r.Host
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]string{
-		"URL":            scheme + "://" + r.Host + "/pay/order/" + page.ID,
+		"URL":            base + "/pay/order/" + page.ID,
 		"orderstate":     string(gateway.StateInProcess),
 		"expirationtime": page.Expires.UTC().Format("02.01.2006 15:04:05"),
 	})

@@ -43,6 +43,9 @@ type Handler struct {
 	// SecureCookies marks cookies Secure also when TLS ends before soapgate (a proxy);
 	// they are Secure whenever the request itself came over TLS.
 	SecureCookies bool
+	// PublicURL is the gateway's address as customers reach it; when set, payment links use
+	// it instead of the request's scheme and Host.
+	PublicURL string
 
 	tmpl     map[string]*template.Template
 	sessions *sessions

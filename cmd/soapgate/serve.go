@@ -33,11 +33,11 @@ func serveCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 			cfg, err := config.Load(path)
 			if err != nil {
 				return err
 			}
+			logger := newLogger(cfg)
 			app, err := Open(cfg, logger)
 			if err != nil {
 				return err
@@ -53,6 +53,17 @@ func serveCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&path, "config", "config.yaml", "configuration file")
 	return cmd
+}
+
+// newLogger logs as log.format and log.level say, to standard error.
+func newLogger(cfg *config.Config) *slog.Logger {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config.Load
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
 }
 
 // JobInterval is how often due work runs on its own (the test clock also runs it on each move).
@@ -118,7 +129,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
 		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
-		MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
 	a.Server = srv
 	var err error
 	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
@@ -168,7 +179,13 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 	defer func() { stopBG(); wg.Wait() }()
 
 	errc := make(chan error, 1)
-	go func() { errc <- a.HTTP.Serve(ln) }()
+	go func() {
+		if tc := a.Config.TLS; tc.CertFile != "" {
+			errc <- a.HTTP.ServeTLS(ln, a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
+			return
+		}
+		errc <- a.HTTP.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err

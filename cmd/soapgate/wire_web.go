@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"strings"
 
 	"soapgate/gateway"
 	"soapgate/web"
@@ -17,6 +18,9 @@ func (a *App) wireWeb(mux *http.ServeMux) error {
 	if err != nil {
 		return err
 	}
+	h.PublicURL = a.Config.PublicURL
+	// Behind TLS (ours, or a proxy's named by public_url) the monitor's cookie is Secure.
+	h.SecureCookies = a.Config.TLS.CertFile != "" || strings.HasPrefix(a.Config.PublicURL, "https://")
 	h.Register(mux)
 	return nil
 }
