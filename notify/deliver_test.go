@@ -25,6 +25,7 @@ import (
 	"soapgate/notify"
 	"soapgate/signer"
 	"soapgate/store"
+	"soapgate/wire"
 )
 
 // start is where every test's clock begins: whole seconds, so the store's millisecond
@@ -202,9 +203,9 @@ func newFixture(t *testing.T, protocol, url string) *fixture {
 	clock := &fakeClock{now: start}
 	return &fixture{t: t, db: db, clock: clock, merchant: m, d: &notify.Deliverer{
 		Store: db, Merchants: gateway.NewMerchants([]*gateway.Merchant{m}), Clock: clock,
-		Checks: notify.Checks{Signer: signer.New(key), DSig: dsig},
-		Client: &http.Client{Timeout: 5 * time.Second},
-		Logger: discardLogger(),
+		Message: notify.Message{Wire: wire.Mapping{Signer: signer.New(key)}, DSig: dsig},
+		Client:  &http.Client{Timeout: 5 * time.Second},
+		Logger:  discardLogger(),
 	}}
 }
 
@@ -221,42 +222,27 @@ func (f *fixture) newOrder() (int64, string) {
 	return o.ID, o.BillNumber
 }
 
-// queue writes a notification of the order, due now, as the gateway does on a state change.
+// queue writes a notification of an operation on the order, due now, as the gateway does
+// on a state change: the payment is operation 1, a cancel any later one.
 func (f *fixture) queue(merchantID string, orderID int64, bill string, seq int, event gateway.Event) int64 {
 	f.t.Helper()
-	ext := fmt.Sprintf("%s.%d", bill, seq)
-	state, opType := "Approved", "100"
+	state, opType := gateway.StateApproved, gateway.OpPayment
 	if event == gateway.EventCancel {
-		state, opType = "Canceled", "200"
+		state, opType = gateway.StateCanceled, gateway.OpCancel
 	}
-	order := fieldList(
-		"merchant_id", merchantID, "ordernumber", fmt.Sprintf("A-%d", orderID), "billnumber", ext,
-		"testmode", "1", "ordercomment", "", "orderamount", "100.00", "ordercurrency", "RUB",
-		"amount", "100.00", "currency", "RUB", "firstname", "Ivan", "lastname", "Petrov <&>",
-		"middlename", "", "email", "ivan@example.com", "orderdate", gateway.FormatDate(start),
-		"orderstate", state, "responsecode", "AS000", "message", "Approved", "approvalcode", "123456",
-		"meantypename", "VISA", "meannumber", "411111******1111", "cardholder", "IVAN PETROV",
-		"operationtype", opType, "operationdate", gateway.FormatDate(f.clock.Now()),
-		"recurringstate", "", "token", "", "customernumber", "",
-	)
-	operation := fieldList("billnumber", ext, "operationtype", opType, "operationstate", "Success",
-		"amount", "100.00", "currency", "RUB")
-	n := &gateway.Notification{MerchantID: merchantID, OrderID: orderID, BillNumber: ext, Event: event,
-		State: gateway.NotifyPending, NextAt: f.clock.Now(), Created: f.clock.Now(),
-		Payload: gateway.Payload{Order: order, Operation: operation}}
+	now := f.clock.Now()
+	order := gateway.Order{ID: orderID, BillNumber: bill, MerchantID: merchantID, OrderNumber: fmt.Sprintf("A-%d", orderID),
+		Amount: 10000, Currency: "RUB", TestMode: true, State: state, Created: start, Updated: now, LastSeq: seq,
+		Customer: gateway.Customer{FirstName: "Ivan", LastName: "Petrov <&>", Email: "ivan@example.com"},
+		Card:     gateway.Card{Bin: "411111", Last4: "1111", Brand: "VISA", ExpMonth: "12", ExpYear: "2030", Holder: "IVAN PETROV"}}
+	op := gateway.Operation{ID: int64(seq), OrderID: orderID, Seq: seq, Type: opType, State: gateway.OpSuccess,
+		Amount: 10000, Currency: "RUB", ResponseCode: "AS000", Message: "Approved", ApprovalCode: "123456", Created: now}
+	n := &gateway.Notification{MerchantID: merchantID, OrderID: orderID, BillNumber: op.ExtBillNumber(&order), Event: event,
+		State: gateway.NotifyPending, NextAt: now, Created: now, Payload: gateway.Payload{Order: order, Op: op}}
 	if err := f.db.Update(context.Background(), func(tx gateway.Tx) error { return tx.InsertNotification(n) }); err != nil {
 		f.t.Fatal(err)
 	}
 	return n.ID
-}
-
-// fieldList pairs names and values.
-func fieldList(kv ...string) []gateway.Field {
-	out := make([]gateway.Field, 0, len(kv)/2)
-	for i := 0; i+1 < len(kv); i += 2 {
-		out = append(out, gateway.Field{Name: kv[i], Value: kv[i+1]})
-	}
-	return out
 }
 
 // payment queues the payment notification of a new order and returns its id.
@@ -393,6 +379,7 @@ func TestDeliverer_RunDue_SOAP(t *testing.T) {
 			m := newMerchantServer(t)
 			f := newFixture(t, "soap", m.URL)
 			f.merchant.Notify.XMLDSig = xmldsig
+			f.d.Message.Wire.Acquirer = acquirer{}
 			id := f.payment()
 			f.runDue()
 
@@ -421,6 +408,12 @@ func TestDeliverer_RunDue_SOAP(t *testing.T) {
 			if got, want := r.Operation["billnumber"], r.Fields["billnumber"]; got != want {
 				t.Errorf("operation/billnumber = %q, want %q", got, want)
 			}
+			for name, want := range map[string]string{"issuebank": "TEST BANK", "bankcountry": "RU",
+				"processingname": "test acquirer", "meannumber": "411111******1111"} {
+				if got := r.Operation[name]; got != want {
+					t.Errorf("operation/%s = %q, want %q", name, got, want)
+				}
+			}
 			if got, want := strings.Contains(r.Body, "<ds:Signature"), xmldsig; got != want {
 				t.Errorf("XML-DSig present = %v, want %v", got, want)
 			}
@@ -430,6 +423,12 @@ func TestDeliverer_RunDue_SOAP(t *testing.T) {
 		})
 	}
 }
+
+// acquirer tells the issuer of every card, as the test processor does.
+type acquirer struct{}
+
+func (acquirer) Issuer(gateway.Card) (bank, country string) { return "TEST BANK", "RU" }
+func (acquirer) ProcessingName() string                     { return "test acquirer" }
 
 // TestDeliverer_RunDue_Sink delivers to the merchant sink, which checks the checkvalue,
 // the RSA signature and the XML-DSig the deliverer puts on each notification.
