@@ -442,7 +442,7 @@ func TestDeliverer_RunDue_Sink(t *testing.T) {
 		out      string
 	}{
 		{"post", false, merchantSecret, gateway.NotifyDelivered, "post ordernumber="},
-		{"soap", false, merchantSecret, gateway.NotifyDelivered, "soap ordernumber="},
+		{"soap", false, merchantSecret, gateway.NotifyRejected, "REFUSED 5/150: no XML-DSig"},
 		{"soap", true, merchantSecret, gateway.NotifyDelivered, "xmldsig=ok -> ACK"},
 		{"post", false, "another secret", gateway.NotifyRejected, "REFUSED 5/158: checkvalue does not match"},
 		{"soap", true, "another secret", gateway.NotifyRejected, "REFUSED 5/158"},

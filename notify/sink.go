@@ -23,10 +23,16 @@ import (
 // Sink is a merchant-side receiver for integrators: it takes POST and SOAP notifications,
 // checks the checkvalue (with the secret word), the RSA signature and any XML-DSig (with the
 // gateway certificate), prints each, and acknowledges it — or refuses it on a bad check.
+//
+// Given the certificate, the sink is strict, as a merchant should be: a POST without a
+// signature and a SOAP notification without XML-DSig are refused like forged ones, unless
+// AllowUnsigned or AllowNoXMLDSig relax that explicitly.
 type Sink struct {
-	Secret string            // the merchant's secret word; empty: checkvalue not checked
-	Cert   *x509.Certificate // the gateway certificate; nil: signatures not checked
-	Out    io.Writer
+	Secret         string            // the merchant's secret word; empty: checkvalue not checked
+	Cert           *x509.Certificate // the gateway certificate; nil: signatures not checked
+	AllowUnsigned  bool              // with Cert: accept a POST without a signature field
+	AllowNoXMLDSig bool              // with Cert: accept a SOAP notification without XML-DSig
+	Out            io.Writer
 
 	mu sync.Mutex
 }
@@ -101,6 +107,14 @@ func (s *Sink) Check(body []byte, soap bool) Received {
 	x := f["merchant_id"] + f["ordernumber"] + f["amount"] + f["currency"] + f["orderstate"]
 	if s.Secret != "" && !signer.CheckvalueEqual(f["checkvalue"], signer.Checkvalue(s.Secret, x)) {
 		rec.Problem, rec.First, rec.Second = "checkvalue does not match", 5, 158
+		return rec
+	}
+	switch {
+	case s.Cert != nil && rec.Protocol == "soap" && !rec.XMLDSig && !s.AllowNoXMLDSig:
+		rec.Problem, rec.First, rec.Second = "no XML-DSig signature (the merchant's xmldsig is off? start the sink with --allow-no-xmldsig)", 5, 150
+		return rec
+	case s.Cert != nil && rec.Protocol == "post" && f["signature"] == "" && !s.AllowUnsigned:
+		rec.Problem, rec.First, rec.Second = "no signature (response_security md5? start the sink with --allow-unsigned)", 5, 150
 		return rec
 	}
 	if s.Cert != nil && f["signature"] != "" {

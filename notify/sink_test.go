@@ -154,11 +154,15 @@ func TestSink_ServeHTTP(t *testing.T) {
 		{"post signature not base64", merchantSecret, cert, form,
 			formOf(with(good, "signature", "!!!")), "5", "150", "REFUSED 5/150"},
 		{"post no signature", merchantSecret, cert, form,
+			formOf(with(good, "signature", "")), "5", "150", "REFUSED 5/150: no signature"},
+		{"post no signature, allowed", merchantSecret, cert, form,
 			formOf(with(good, "signature", "")), "0", "0", "-> ACK"},
 		{"post bad signature, no certificate", merchantSecret, nil, form,
 			formOf(with(good, "signature", "AAAA")), "0", "0", "-> ACK"},
 		{"post not a form", merchantSecret, nil, form, "a=%zz", "1", "1", "REFUSED 1/1: not a form"},
 		{"soap", merchantSecret, cert, textXML,
+			pushPaymentResult(orderXML(good)), "5", "150", "REFUSED 5/150: no XML-DSig"},
+		{"soap without xmldsig, allowed", merchantSecret, cert, textXML,
 			pushPaymentResult(orderXML(good)), "0", "0", "soap ordernumber=A-1"},
 		{"soap bad checkvalue", merchantSecret, cert, textXML,
 			pushPaymentResult(orderXML(with(good, "orderstate", "Declined"))), "5", "158", "REFUSED 5/158"},
@@ -177,7 +181,8 @@ func TestSink_ServeHTTP(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out := &syncBuffer{}
-			sink := &notify.Sink{Secret: tc.secret, Cert: tc.cert, Out: out}
+			allowed := strings.HasSuffix(tc.name, ", allowed")
+			sink := &notify.Sink{Secret: tc.secret, Cert: tc.cert, Out: out, AllowUnsigned: allowed, AllowNoXMLDSig: allowed}
 			srv := httptest.NewServer(sink)
 			t.Cleanup(srv.Close)
 			a := postToSink(t, srv.URL, tc.contentType, tc.body)

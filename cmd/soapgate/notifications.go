@@ -104,12 +104,13 @@ func withGateway(path string, fn func(*gateway.Gateway) error) error {
 
 func sinkCmd() *cobra.Command {
 	var listen, secret, certPath string
+	var allowUnsigned, allowNoXMLDSig bool
 	cmd := &cobra.Command{
 		Use:   "merchant-sink",
 		Short: "Receive notifications as a merchant would: verify, print and acknowledge them",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			sink := &notify.Sink{Secret: secret, Out: cmd.OutOrStdout()}
+			sink := &notify.Sink{Secret: secret, Out: cmd.OutOrStdout(), AllowUnsigned: allowUnsigned, AllowNoXMLDSig: allowNoXMLDSig}
 			if certPath != "" {
 				cert, _, err := signer.LoadCertificate(certPath)
 				if err != nil {
@@ -126,6 +127,8 @@ func sinkCmd() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8081", "address to listen on")
 	cmd.Flags().StringVar(&secret, "secret", "", "the merchant's secret word, to check checkvalues")
-	cmd.Flags().StringVar(&certPath, "cert", "", "the gateway certificate (PEM), to check signatures and XML-DSig")
+	cmd.Flags().StringVar(&certPath, "cert", "", "the gateway certificate (PEM), to check signatures and XML-DSig; then both are required")
+	cmd.Flags().BoolVar(&allowUnsigned, "allow-unsigned", false, "with --cert: accept POST notifications without a signature")
+	cmd.Flags().BoolVar(&allowNoXMLDSig, "allow-no-xmldsig", false, "with --cert: accept SOAP notifications without XML-DSig")
 	return cmd
 }
