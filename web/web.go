@@ -13,7 +13,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -310,11 +309,9 @@ func (h *Handler) merchantByID(id string) (*gateway.Merchant, error) {
 	return m, nil
 }
 
-// pageRequest maps the contract's payment-page parameters to the gateway's request.
+// pageRequest maps the payment page's parameters to the gateway's request. The payer's
+// address is the connection's, never a ClientIP parameter the browser could choose.
 func pageRequest(p map[string]string, ip string) gateway.PageRequest {
-	if v := p["clientip"]; v != "" && net.ParseIP(v) != nil {
-		ip = v
-	}
 	return gateway.PageRequest{
 		OrderNumber: p["ordernumber"], Amount: p["orderamount"], Currency: p["ordercurrency"],
 		Comment: p["ordercomment"], TwoStage: p["delay"],

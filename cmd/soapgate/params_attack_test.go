@@ -166,3 +166,20 @@ func TestAttack_UnsignedSchedule(t *testing.T) {
 		t.Fatalf("GetScheduledOperation: %s", res.Body)
 	}
 }
+
+// TestAttack_PagePayerAddress: the payment page took the payer's address from a ClientIP
+// parameter the browser sends, so anyone could make the record name another address. It is
+// now the connection's.
+func TestAttack_PagePayerAddress(t *testing.T) {
+	ts := startServer(t)
+	w := newWebClient(t, ts)
+	page := w.order("OrderNumber", "ip-1", "ClientIP", "6.6.6.6")
+	w.pay(page, "4111111111111111")
+	res, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("ordernumber", "ip-1"))
+	if res.Status != 200 {
+		t.Fatalf("orderresult: %s", res.Body)
+	}
+	if got := text(t, doc, "//operation/ipaddress"); got != "127.0.0.1" {
+		t.Fatalf("payer address = %q, want the connection's 127.0.0.1", got)
+	}
+}
