@@ -43,6 +43,9 @@ type DB struct {
 	closing chan struct{}
 	wg      sync.WaitGroup
 	once    sync.Once
+
+	mu     sync.RWMutex // Update holds it shared while it queues; Close exclusively to stop queueing
+	closed bool
 }
 
 type writeReq struct {
@@ -165,6 +168,9 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close stops the writer after the commands already queued and closes the files.
 func (db *DB) Close() error {
+	db.mu.Lock()
+	db.closed = true
+	db.mu.Unlock()
 	db.once.Do(func() { close(db.closing) })
 	db.wg.Wait()
 	return errors.Join(db.w.Close(), db.r.Close())
@@ -173,13 +179,20 @@ func (db *DB) Close() error {
 // Update queues fn for the writer and waits for the commit that holds it.
 func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
 	req := &writeReq{fn: fn, done: make(chan error, 1)}
+	// Queueing under the shared lock means a command is either refused or queued before
+	// Close stops the writer, which answers everything queued: no caller waits forever.
+	db.mu.RLock()
+	if db.closed {
+		db.mu.RUnlock()
+		return ErrClosed
+	}
 	select {
 	case db.reqs <- req:
-	case <-db.closing:
-		return ErrClosed
 	case <-ctx.Done():
+		db.mu.RUnlock()
 		return ctx.Err()
 	}
+	db.mu.RUnlock()
 	// Once queued the command will run; report its real outcome even if ctx ends meanwhile.
 	return <-req.done
 }
