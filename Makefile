@@ -46,6 +46,7 @@ fuzz:
 	$(GO) test ./server/ -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZTIME)
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyRequest -fuzztime $(FUZZTIME)
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzApplyScheduleRequest -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./signer/ ./store/ -run '^$$' -bench . -benchmem

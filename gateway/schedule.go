@@ -25,8 +25,10 @@ const (
 	DefaultRetryCount  = 3
 	DefaultRetryPeriod = 24 * time.Hour
 	MaxRetryCount      = MaxUnsuccessful - 1
-	maxScheduleTake    = 1000
-	defaultTake        = 100
+	// MaxRetryPeriodHours bounds retryperiodhours: retries must fit in the 16-day window.
+	MaxRetryPeriodHours = RetryWindowDays * 24
+	maxScheduleTake     = 1000
+	defaultTake         = 100
 )
 
 // ScheduleRequest is SetScheduledOperation as the client sent it; empty fields of an edit
@@ -183,15 +185,17 @@ func applyScheduleRequest(sc *Schedule, req ScheduleRequest, m *Merchant, editin
 	}
 	if v := strings.TrimSpace(req.RetryCount); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return Invalid(CodeParam, "retrycount must be a whole number")
+		if err != nil || n < 0 || n > 1000 {
+			return Invalid(CodeParam, "retrycount must be a whole number from 0 to 1000")
 		}
 		sc.RetryCount = n
 	}
 	if v := strings.TrimSpace(req.RetryPeriodHours); v != "" {
+		// Range-checked before any arithmetic: a huge value would overflow the duration and
+		// put every retry at the same instant.
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return Invalid(CodeParam, "retryperiodhours must be a whole number of hours, 1 or more")
+		if err != nil || n < 1 || n > MaxRetryPeriodHours {
+			return Invalid(CodeParam, "retryperiodhours must be a whole number of hours from 1 to %d", MaxRetryPeriodHours)
 		}
 		sc.RetryPeriod = time.Duration(n) * time.Hour
 	}

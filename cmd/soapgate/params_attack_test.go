@@ -183,3 +183,21 @@ func TestAttack_PagePayerAddress(t *testing.T) {
 		t.Fatalf("payer address = %q, want the connection's 127.0.0.1", got)
 	}
 }
+
+// TestAttack_RetryPeriodOverflow: retryperiodhours=2562048 overflowed the 16-day check, so a
+// plan got four retries at the same instant. Integers are range-checked before arithmetic.
+func TestAttack_RetryPeriodOverflow(t *testing.T) {
+	ts := startRecurring(t)
+	bill, _ := seriesPay(t, ts, "ovf-1")
+	start := clockNow(t, ts).Add(time.Hour).Format("02.01.2006 15:04:05")
+	for _, hours := range []string{"2562048", "9223372036854775807", "385"} {
+		_, codes := setSchedule(t, ts, "billnumber", bill, "amount", "25.00", "currency", "RUB", "description", "x",
+			"startdate", start, "periodlength", "1", "periodtype", "Day", "retrycount", "3", "retryperiodhours", hours, "state", "Active")
+		if codes != "5/110" {
+			t.Fatalf("retryperiodhours=%s: %s, want 5/110", hours, codes)
+		}
+	}
+	if list := getSchedules(t, ts, "billnumber", bill); len(list) != 0 {
+		t.Fatalf("a refused plan was written: %d", len(list))
+	}
+}
