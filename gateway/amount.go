@@ -8,7 +8,7 @@ import (
 // Amount is money in minor units (kopecks, cents). Money is never a float.
 type Amount int64
 
-// maxAmountDigits bounds the digits of an amount as the contract allows (15).
+// maxAmountDigits bounds the digits of an amount as the protocol allows (15).
 const maxAmountDigits = 15
 
 // ParseAmount reads a decimal string such as "100", "4.5", "4,50" or "1000.00".

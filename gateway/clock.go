@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TestClock is the sandbox clock of contract section 9: it stands still between moves, and
+// TestClock is the sandbox clock of docs/protocol.md#9-sandbox-controls: it stands still between moves, and
 // every move is kept in the database so that a restart resumes where it stood.
 type TestClock struct {
 	mu    sync.Mutex

@@ -1,6 +1,6 @@
 package gateway
 
-// isoToAS maps ISO 8583 decline codes to the contract's responsecode.
+// isoToAS maps ISO 8583 decline codes to the protocol's responsecode.
 var isoToAS = map[string]string{
 	"00": "AS000", "05": "AS100", "14": "AS101", "51": "AS102", "54": "AS104",
 	"57": "AS100", "61": "AS105", "65": "AS109",

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Error is a failure the client can act on. First and Second are the contract's
+// Error is a failure the client can act on. First and Second are the protocol's
 // firstcode/secondcode; Message is English and safe to show (no secrets, no internals).
 type Error struct {
 	First, Second int
@@ -19,7 +19,7 @@ func Errorf(first, second int, format string, args ...any) *Error {
 	return &Error{First: first, Second: second, Message: fmt.Sprintf(format, args...)}
 }
 
-// Codes of the contract's error table, named for what they mean.
+// Codes of the protocol's error table, named for what they mean.
 var (
 	ErrMalformed      = &Error{1, 1, "malformed request"}
 	ErrInternal       = &Error{2, 1, "internal error"}

@@ -2,7 +2,7 @@ package gateway
 
 import "time"
 
-// DateLayout is the contract's DD.MM.YYYY HH:MM:SS, always GMT.
+// DateLayout is the protocol's DD.MM.YYYY HH:MM:SS, always GMT.
 const DateLayout = "02.01.2006 15:04:05"
 
 // FormatDate writes t in DateLayout, GMT; the zero time is empty.

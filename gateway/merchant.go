@@ -29,7 +29,7 @@ type Merchant struct {
 	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
 }
 
-// NotifyConfig is where and how a merchant hears of results (contract section 8).
+// NotifyConfig is where and how a merchant hears of results (docs/protocol.md#8-notifications).
 type NotifyConfig struct {
 	URL      string         // empty: no notifications
 	Protocol string         // post | soap

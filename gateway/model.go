@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// State is an order's orderstate as the contract spells it.
+// State is an order's orderstate as docs/protocol.md spells it.
 type State string
 
 const (
@@ -20,7 +20,7 @@ const (
 )
 
 // HoldsMoney reports whether a payment in this state blocks a new payment under the same
-// ordernumber (contract 10/204): it is being paid, or money is authorised or charged.
+// ordernumber (code 10/204): it is being paid, or money is authorised or charged.
 func (s State) HoldsMoney() bool {
 	switch s {
 	case StateInProcess, StateDelayed, StateApproved, StatePartialDelayed, StatePartialCanceled:
@@ -29,7 +29,7 @@ func (s State) HoldsMoney() bool {
 	return false
 }
 
-// OpType is the contract's operationtype.
+// OpType is the protocol's operationtype.
 type OpType int
 
 const (

@@ -11,7 +11,7 @@ import (
 // Recurring payments (rp): the merchant charges the card of an initial order that carried
 // recurring consent, within the consent's limits and the card-network retry rules.
 
-// refused is the contract's 10/210: a recurring charge the series does not allow.
+// refused is the protocol's 10/210: a recurring charge the series does not allow.
 func refused(format string, args ...any) *Error { return Errorf(10, 210, format, args...) }
 
 // RecurringPayRequest is an rp call.

@@ -2,7 +2,7 @@ package gateway
 
 import "time"
 
-// The card-network retry rules of contract section 7, as pure functions of a series' retry
+// The card-network retry rules of docs/protocol.md#7-recurring-rules, as pure functions of a series' retry
 // state, the processor's code and the time (the caller passes its clock's now, so tests walk
 // a 16-day window without waiting).
 
@@ -15,8 +15,8 @@ const (
 	HardDecline              // the card will not be charged again: the series stops at once
 )
 
-// ClassifyISO classes an ISO 8583 answer. 05, 51, 61, 65 are soft and 14, 54, 57 hard (contract
-// section 7); a code the contract does not name is treated as soft, so it is retried but
+// ClassifyISO classes an ISO 8583 answer. 05, 51, 61, 65 are soft and 14, 54, 57 hard
+// (docs/protocol.md#7-recurring-rules); a code the protocol does not name is treated as soft, so it is retried but
 // counted, never left unbounded.
 func ClassifyISO(iso string) DeclineClass {
 	switch iso {

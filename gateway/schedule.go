@@ -15,7 +15,7 @@ import (
 // schedule on in the same transaction that settles the order; so every occurrence is charged
 // once, also when the process dies in between (Recover settles the claimed charge on start).
 
-// planRefused is the contract's 10/211.
+// planRefused is the protocol's 10/211.
 func planRefused(format string, args ...any) *Error { return Errorf(10, 211, format, args...) }
 
 // Defaults and bounds of a schedule's retries. Retries of one occurrence must fit the card

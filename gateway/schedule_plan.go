@@ -82,7 +82,7 @@ func addMonthsClamped(t time.Time, months int) time.Time {
 	return first.AddDate(0, 0, d-1)
 }
 
-// dateTimeLayout is the contract's DD.MM.YYYY HH:MM:SS, GMT.
+// dateTimeLayout is the protocol's DD.MM.YYYY HH:MM:SS, GMT.
 const dateTimeLayout = "02.01.2006 15:04:05"
 
 // ParseDateTime reads DD.MM.YYYY HH:MM:SS (GMT); a bare DD.MM.YYYY means its midnight.
@@ -97,7 +97,7 @@ func ParseDateTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// FormatDateTime writes the contract's date format, empty for a zero time.
+// FormatDateTime writes the protocol's date format, empty for a zero time.
 func FormatDateTime(t time.Time) string {
 	if t.IsZero() {
 		return ""

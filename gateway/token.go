@@ -17,7 +17,7 @@ import (
 // ErrTokenNotFound answers a token unknown to the merchant (or removed, or another merchant's).
 var ErrTokenNotFound = &Error{10, 201, "token not found for this merchant and customer"}
 
-// newToken draws a random UUID (version 4), upper-case as the contract writes it.
+// newToken draws a random UUID (version 4), upper-case as docs/protocol.md writes it.
 func newToken() string {
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

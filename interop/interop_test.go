@@ -1,6 +1,6 @@
 // Package interop_test runs real third-party SOAP clients (python zeep, PHP SoapClient)
-// against a freshly built soapgate binary. The clients are written against
-// /work/shared/CONTRACT.md, not against the code. See README.md in this folder.
+// against a freshly built soapgate binary. The clients are written against the
+// protocol (docs/protocol.md), not against the code. See README.md in this folder.
 package interop_test
 
 import (

@@ -146,7 +146,7 @@ def attr_names(value):
 
 
 def check_declared(value, expected, what, optional=()):
-    """The WSDL declares every field of the contract, in the contract's order."""
+    """The WSDL declares every field of the contract, in the protocol's order."""
     declared = field_names(value)
     missing = [f for f in expected if f not in declared and f not in optional]
     R.check(not missing, "%s: WSDL does not declare %s (declares %s)" % (what, missing, declared))

@@ -16,7 +16,7 @@ import (
 	"soapgate/gateway"
 )
 
-// Defaults of the delivery policy (contract section 8, Assist): the first attempt at once,
+// Defaults of the delivery policy (docs/protocol.md#8-notifications, Assist): the first attempt at once,
 // then 1, 5, 15, 30, 60, 60 and 60 minutes after the previous one — 8 attempts in about 4 hours.
 var DefaultRetries = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, 30 * time.Minute, time.Hour, time.Hour, time.Hour}
 

@@ -52,7 +52,7 @@ func (c *fakeClock) Set(t time.Time) time.Time {
 	return t
 }
 
-// orderFields are the order fields of a POST notification (wire order, contract section 8).
+// orderFields are the order fields of a POST notification (wire order, docs/protocol.md#8-notifications).
 var orderFields = []string{
 	"merchant_id", "ordernumber", "billnumber", "testmode", "ordercomment", "orderamount", "ordercurrency",
 	"amount", "currency", "firstname", "lastname", "middlename", "email", "orderdate", "orderstate",

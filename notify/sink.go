@@ -68,7 +68,7 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?>`+AckXML(first, second, rec.Fields["billnumber"], rec.Fields["packetdate"]))
 }
 
-// AckXML is the acknowledgement element of contract section 8.
+// AckXML is the acknowledgement element of docs/protocol.md#8-notifications.
 func AckXML(first, second int, billNumber, packetDate string) string {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<pushpaymentresult firstcode="%d" secondcode="%d"><order><billnumber>`, first, second)

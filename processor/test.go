@@ -1,5 +1,5 @@
-// Package processor holds the acquirer connectors. Test is the sandbox processor of contract
-// section 6: it decides by card and by amount, so every outcome is reproducible.
+// Package processor holds the acquirer connectors. Test is the sandbox processor of
+// docs/protocol.md#6-test-processor: it decides by card and by amount, so every outcome is reproducible.
 package processor
 
 import (
@@ -24,7 +24,7 @@ const (
 	profileSlow     = "slow" // approves, but every call takes SlowDelay
 )
 
-// Sandbox cards with a behaviour of their own (contract section 6).
+// Sandbox cards with a behaviour of their own (docs/protocol.md#6-test-processor).
 const (
 	// ChallengeCard asks for 3-D Secure on the payment page; ChallengeCode passes it.
 	ChallengeCard = "4000000000003063"
@@ -41,7 +41,7 @@ const DefaultSlowDelay = 5 * time.Second
 // 4000000000000341 declines with 51 before it approves again.
 const flakyMITDeclines = 2
 
-// declineCards are the contract's cards that decline, by ISO 8583 code.
+// declineCards are the protocol's cards that decline, by ISO 8583 code.
 var declineCards = map[string]string{
 	"4000000000000002": "05",
 	"4000000000009995": "51",

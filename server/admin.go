@@ -11,7 +11,7 @@ import (
 	"soapgate/gateway"
 )
 
-// adminClock serves /admin/clock (contract section 9): read or move the test clock, and
+// adminClock serves /admin/clock (docs/protocol.md#9-sandbox-controls): read or move the test clock, and
 // answer only after every job that became due has run once. Without an admin token, or on
 // the real clock, /admin/* does not exist.
 func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {

@@ -19,7 +19,7 @@ const (
 	nsWS     = "http://www.paysecure.ru/ws/"
 )
 
-// DefaultMaxDepth is the deepest XML nesting accepted (contract: 64 levels).
+// DefaultMaxDepth is the deepest XML nesting accepted (docs/protocol.md#26-request-limits: 64 levels).
 const DefaultMaxDepth = 64
 
 // soapRequest is a decoded SOAP call: the Body's element and its parameters.

@@ -31,7 +31,7 @@ type RequestPolicy struct {
 }
 
 // Check verifies a request's signature and checkvalue under the policy. It returns 0 when the
-// request passes, else the contract's secondcode (150 Signature, 158 Checkvalue) and a message.
+// request passes, else the protocol's secondcode (150 Signature, 158 Checkvalue) and a message.
 func (p RequestPolicy) Check(get func(string) string, amountKey, currencyKey string) (int, string) {
 	parts := RequestX(get, amountKey, currencyKey)
 	x := strings.Join(parts, ";")

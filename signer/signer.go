@@ -1,5 +1,5 @@
 // Package signer computes what the gateway puts on the wire to be checked: MD5 checkvalues
-// and RSA/MD5 signatures (contract section 4).
+// and RSA/MD5 signatures (docs/protocol.md#4-responses).
 package signer
 
 import (
@@ -80,7 +80,7 @@ func (s *Signer) Sign(x string) (string, error) {
 	return sig, nil
 }
 
-// MinRSABits is the weakest RSA key accepted (contract: 1024 bits or more).
+// MinRSABits is the weakest RSA key accepted (docs/protocol.md#511-request-signature-and-checkvalue: 1024 bits or more).
 const MinRSABits = 1024
 
 // LoadPrivateKey reads an RSA private key in PKCS#1 or PKCS#8 PEM.

@@ -13,7 +13,7 @@ import (
 )
 
 // VerifyRequest checks a merchant's request Signature over x. Clients in the wild differ, so
-// each form of contract section 5 is accepted:
+// each form of docs/protocol.md#5-operations is accepted:
 //  1. RSA PKCS#1 v1.5 over MD5(x)                          (openssl dgst -md5 -sign)
 //  2. RSA PKCS#1 v1.5 with MD5 over hex(MD5(x))            (PHP openssl_sign(md5($x), …, 'md5'))
 //  3. RSA PKCS#1 v1.5 with SHA-1 over the raw MD5(x) bytes (PHP openssl_sign(md5($x, true), …))

@@ -116,7 +116,7 @@ var texts = map[string][2]string{
 	"mon.repeat":       {"Эта форма уже была отправлена: повтор ничего не изменил.", "This form was sent already: the repeat changed nothing."},
 }
 
-// stateLabels are the badges' texts; the contract's own names stay in data-state.
+// stateLabels are the badges' texts; the protocol's own names stay in data-state.
 var stateLabels = map[gateway.State][2]string{
 	gateway.StateInProcess:       {"В процессе", "In process"},
 	gateway.StateDelayed:         {"Ожидает подтверждения", "Delayed: awaiting confirmation"},

@@ -185,7 +185,7 @@ func TestOrderCFM_CreatesThePage(t *testing.T) {
 	})
 }
 
-// Contract section 10, step 2: the same ordernumber leads back to the page only for the
+// docs/protocol.md#10-browser-pages, step 2: the same ordernumber leads back to the page only for the
 // browser that created it or a signed request; anyone else gets 10/204.
 func TestOrderCFM_SameOrderNumberFromAnotherBrowser(t *testing.T) {
 	t.Skip("production bug, reported: Pages.Create hands the existing page to any client that repeats Merchant_ID, OrderNumber and amount")

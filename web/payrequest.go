@@ -12,7 +12,7 @@ import (
 
 // payRequest is POST /pay/payrequest.cfm: the payment link (Assist's PHP SDK createPayment).
 // The shop's server sends the payment-page parameters with Login and Password, as a form or
-// JSON, and gets JSON {"URL", "orderstate", "expirationtime"}; errors are the contract's JSON
+// JSON, and gets JSON {"URL", "orderstate", "expirationtime"}; errors are the protocol's JSON
 // fault with 401 for 10/100, 500 for 2/x and 400 otherwise.
 func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 	secure(w)

@@ -1,4 +1,4 @@
-// Package web renders the browser screens of contract section 10: the payment page a shop
+// Package web renders the browser screens of docs/protocol.md#10-browser-pages: the payment page a shop
 // sends its customer to, the payment link endpoint, and the merchant's order monitor. Pages
 // are html/template with embedded static files, work without JavaScript, and call the same
 // gateway operations as the web services.

@@ -82,7 +82,7 @@ var byName = func() map[string]Name {
 	return m
 }()
 
-// String is the field's wire name, lowercase as the contract writes it.
+// String is the field's wire name, lowercase as docs/protocol.md writes it.
 func (n Name) String() string { return names[n] }
 
 // Lookup finds a field by its wire name.

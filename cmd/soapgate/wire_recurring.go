@@ -9,7 +9,7 @@ import (
 )
 
 // wireRecurring sets up recurring series, saved cards and scheduled operations
-// (contract sections 5, 7 and 9): their due work goes to a.Gateway.Jobs.
+// (docs/protocol.md sections 5, 7 and 9): their due work goes to a.Gateway.Jobs.
 // The scheduler and saved-card services are rows of the server's service table.
 func (a *App) wireRecurring() error {
 	g := a.Gateway
