@@ -112,7 +112,7 @@ func TestGateway_Schedules(t *testing.T) {
 	bill := init.Order.BillNumber
 	start := e.clock.Now().Add(time.Hour)
 	base := gateway.ScheduleRequest{BillNumber: bill, Amount: "12.00", Description: "monthly",
-		StartDate: gateway.FormatDateTime(start), PeriodLength: "1", PeriodType: "Day"}
+		StartDate: gateway.FormatDate(start), PeriodLength: "1", PeriodType: "Day"}
 	for _, tc := range []struct {
 		name   string
 		change func(r *gateway.ScheduleRequest)
@@ -127,7 +127,7 @@ func TestGateway_Schedules(t *testing.T) {
 		{"bad currency", func(r *gateway.ScheduleRequest) { r.Currency = "XXX" }, "5/109"},
 		{"other currency", func(r *gateway.ScheduleRequest) { r.Currency = "USD" }, "10/211"},
 		{"above max", func(r *gateway.ScheduleRequest) { r.Amount = "100.01" }, "10/211"},
-		{"end before start", func(r *gateway.ScheduleRequest) { r.EndDate = gateway.FormatDateTime(start.Add(-time.Hour)) }, "10/211"},
+		{"end before start", func(r *gateway.ScheduleRequest) { r.EndDate = gateway.FormatDate(start.Add(-time.Hour)) }, "10/211"},
 		{"too many retries", func(r *gateway.ScheduleRequest) { r.RetryCount = "9" }, "10/211"},
 		{"bad retrycount", func(r *gateway.ScheduleRequest) { r.RetryCount = "-1" }, "5/110"},
 		{"bad retry period", func(r *gateway.ScheduleRequest) { r.RetryPeriodHours = "0" }, "5/110"},

@@ -82,27 +82,17 @@ func addMonthsClamped(t time.Time, months int) time.Time {
 	return first.AddDate(0, 0, d-1)
 }
 
-// dateTimeLayout is the protocol's DD.MM.YYYY HH:MM:SS, GMT.
-const dateTimeLayout = "02.01.2006 15:04:05"
 
 // ParseDateTime reads DD.MM.YYYY HH:MM:SS (GMT); a bare DD.MM.YYYY means its midnight.
 func ParseDateTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
-	if t, err := time.Parse(dateTimeLayout, s); err == nil {
+	if t, err := time.Parse(DateLayout, s); err == nil {
 		return t, true
 	}
 	if t, err := time.Parse("02.01.2006", s); err == nil {
 		return t, true
 	}
 	return time.Time{}, false
-}
-
-// FormatDateTime writes the protocol's date format, empty for a zero time.
-func FormatDateTime(t time.Time) string {
-	if t.IsZero() {
-		return ""
-	}
-	return t.UTC().Format(dateTimeLayout)
 }
 
 // parseCount reads a small non-negative integer parameter; empty gives def.

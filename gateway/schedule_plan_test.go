@@ -27,7 +27,7 @@ func TestPlan_At(t *testing.T) {
 		{Plan{Start: date("15.11.2030 00:00:00"), Length: 3, Unit: PeriodMonth}, 1, "15.02.2031 00:00:00"},
 	}
 	for _, tt := range tests {
-		if got := FormatDateTime(tt.plan.At(tt.k)); got != tt.want {
+		if got := FormatDate(tt.plan.At(tt.k)); got != tt.want {
 			t.Errorf("%+v At(%d) = %s, want %s", tt.plan, tt.k, got, tt.want)
 		}
 	}
@@ -50,8 +50,8 @@ func TestPlan_FirstFrom(t *testing.T) {
 		}
 	}
 	m := Plan{Start: date("31.01.2030 00:00:00"), Length: 1, Unit: PeriodMonth}
-	if got := m.FirstFrom(date("01.01.2035 00:00:00"), 0); FormatDateTime(m.At(got)) != "31.01.2035 00:00:00" {
-		t.Errorf("monthly FirstFrom = %d (%s)", got, FormatDateTime(m.At(got)))
+	if got := m.FirstFrom(date("01.01.2035 00:00:00"), 0); FormatDate(m.At(got)) != "31.01.2035 00:00:00" {
+		t.Errorf("monthly FirstFrom = %d (%s)", got, FormatDate(m.At(got)))
 	}
 	if !p.Within(date("05.05.2040 00:00:00")) {
 		t.Error("an open-ended plan has no end")
