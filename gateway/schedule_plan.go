@@ -82,7 +82,6 @@ func addMonthsClamped(t time.Time, months int) time.Time {
 	return first.AddDate(0, 0, d-1)
 }
 
-
 // ParseDateTime reads DD.MM.YYYY HH:MM:SS (GMT); a bare DD.MM.YYYY means its midnight.
 func ParseDateTime(s string) (time.Time, bool) {
 	s = strings.TrimSpace(s)
