@@ -33,7 +33,7 @@ func (x *PayExtras) empty() bool {
 }
 
 // maxCustomerNumber bounds a customernumber (the merchant's own customer id).
-const maxCustomerNumber = 64
+const maxCustomerNumber = 32
 
 // parseExtras validates the recurring and saved-card parameters of a payment.
 func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
@@ -124,7 +124,7 @@ func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
 	} else if err != nil {
 		return err
 	}
-	reply.Token = x.UsedToken
+	reply.Token, reply.CustomerNumber = x.UsedToken, x.CustomerNumber
 	if reply.Op.State != OpSuccess {
 		return nil
 	}
