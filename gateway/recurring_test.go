@@ -215,6 +215,7 @@ func TestGateway_Tokens(t *testing.T) {
 	e := newEnv(t, processor.Test{})
 	init := e.initial(t, "tok", visa, gateway.RecurringRequest{})
 	token := init.Token
+	payer := gateway.Customer{LastName: "Ivanov", FirstName: "Ivan", Email: "ivan@example.com"}
 	if len(token) != 36 || strings.ToUpper(token) != token {
 		t.Fatalf("token %q is not an upper-case UUID", token)
 	}
@@ -234,20 +235,24 @@ func TestGateway_Tokens(t *testing.T) {
 		req  gateway.TokenPayRequest
 		want string
 	}{
-		{"token pay", gateway.TokenPayRequest{OrderNumber: "tp-1", Amount: "10.00", TokenType: "5",
+		{"token pay", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-1", Amount: "10.00", TokenType: "5",
 			PaymentToken: `{"Token":"` + strings.ToLower(token) + `","CustomerNumber":"cust-1"}`}, "Approved"},
-		{"customer as a number", gateway.TokenPayRequest{OrderNumber: "tp-2", Amount: "10.00", TokenType: "5", TwoStage: "1",
+		{"customer as a number", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-2", Amount: "10.00", TokenType: "5", TwoStage: "1",
 			Token: token, CustomerNumber: "cust-1"}, "Delayed"},
-		{"duplicate ordernumber", gateway.TokenPayRequest{OrderNumber: "tp-1", Amount: "10.00", TokenType: "5", Token: token, CustomerNumber: "cust-1"}, "10/204"},
-		{"other customer", gateway.TokenPayRequest{OrderNumber: "tp-3", Amount: "10.00", TokenType: "5", Token: token, CustomerNumber: "cust-2"}, "10/201"},
-		{"tokentype", gateway.TokenPayRequest{OrderNumber: "tp-4", Amount: "10.00", TokenType: "3", Token: token, CustomerNumber: "cust-1"}, "5/110"},
-		{"bad json", gateway.TokenPayRequest{OrderNumber: "tp-5", Amount: "10.00", TokenType: "5", PaymentToken: "{"}, "5/110"},
-		{"no token", gateway.TokenPayRequest{OrderNumber: "tp-6", Amount: "10.00", TokenType: "5", PaymentToken: `{"CustomerNumber":1}`}, "5/110"},
-		{"no customer", gateway.TokenPayRequest{OrderNumber: "tp-7", Amount: "10.00", TokenType: "5", Token: token}, "5/110"},
-		{"bad amount", gateway.TokenPayRequest{OrderNumber: "tp-8", Amount: "", TokenType: "5", Token: token, CustomerNumber: "cust-1"}, "5/108"},
-		{"bad currency", gateway.TokenPayRequest{OrderNumber: "tp-9", Amount: "1", Currency: "XXX", TokenType: "5"}, "5/109"},
+		{"duplicate ordernumber", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-1", Amount: "10.00", TokenType: "5", Token: token, CustomerNumber: "cust-1"}, "10/204"},
+		{"other customer", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-3", Amount: "10.00", TokenType: "5", Token: token, CustomerNumber: "cust-2"}, "10/201"},
+		{"tokentype", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-4", Amount: "10.00", TokenType: "3", Token: token, CustomerNumber: "cust-1"}, "5/110"},
+		{"bad json", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-5", Amount: "10.00", TokenType: "5", PaymentToken: "{"}, "5/110"},
+		{"no token", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-6", Amount: "10.00", TokenType: "5", PaymentToken: `{"CustomerNumber":1}`}, "5/110"},
+		{"no customer", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-7", Amount: "10.00", TokenType: "5", Token: token}, "5/110"},
+		{"bad amount", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-8", Amount: "", TokenType: "5", Token: token, CustomerNumber: "cust-1"}, "5/108"},
+		{"bad currency", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-9", Amount: "1", Currency: "XXX", TokenType: "5"}, "5/109"},
 		{"bad delay", gateway.TokenPayRequest{OrderNumber: "tp-10", Amount: "1", TwoStage: "2", TokenType: "5"}, "5/110"},
 		{"no ordernumber", gateway.TokenPayRequest{Amount: "1", TokenType: "5"}, "5/107"},
+		{"no lastname", gateway.TokenPayRequest{Customer: gateway.Customer{FirstName: "I", Email: "i@example.com"},
+			OrderNumber: "tp-11", Amount: "1", Token: token, CustomerNumber: "cust-1"}, "5/110"},
+		{"tokentype absent means 5", gateway.TokenPayRequest{Customer: payer, OrderNumber: "tp-12", Amount: "1.00",
+			Token: token, CustomerNumber: "cust-1"}, "Approved"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, err := e.g.TokenPay(ctx, e.m, tc.req)

@@ -128,7 +128,8 @@ type TokenPayRequest struct {
 const TokenTypeCOF = "5"
 
 func (r TokenPayRequest) token() (token, customer string, err error) {
-	if strings.TrimSpace(r.TokenType) != TokenTypeCOF {
+	// tokentype is optional: card on file (5) when absent, as the card-on-file document says.
+	if tt := strings.TrimSpace(r.TokenType); tt != "" && tt != TokenTypeCOF {
 		return "", "", Invalid(CodeParam, "tokentype must be 5 (card on file)")
 	}
 	token, customer = r.Token, r.CustomerNumber
@@ -176,6 +177,12 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 	twoStage, err := parseFlag("delay", req.TwoStage)
 	if err != nil {
 		return nil, err
+	}
+	for _, f := range []struct{ name, value string }{{"lastname", req.Customer.LastName},
+		{"firstname", req.Customer.FirstName}, {"email", req.Customer.Email}} {
+		if strings.TrimSpace(f.value) == "" {
+			return nil, Invalid(CodeParam, "%s is required for a token payment", f.name)
+		}
 	}
 	token, customer, err := req.token()
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"reflect"
 	"strconv"
+	"strings"
 
 	"soapgate/gateway"
 	"soapgate/generated/charge"
@@ -253,6 +254,7 @@ func (p ports) GetScheduledOperation(r *scheduler.GetScheduledOperation) (*sched
 type cardList struct {
 	cards     []*gateway.SavedCard
 	banks     []string // each card's issuing bank
+	removed   string   // rem_token.cfm: the token removed
 	yearMonth int      // now, as YYYYMM: a card expired before it is not active
 }
 
@@ -272,10 +274,12 @@ func (p ports) cards(ctx context.Context, params map[string]string, remove bool)
 	var l cardList
 	var err error
 	if remove {
-		l.cards, err = p.s.Gateway.RemoveToken(ctx, x.merchant, q)
-	} else {
-		l.cards, err = p.s.Gateway.Tokens(ctx, x.merchant, q)
+		if _, err = p.s.Gateway.RemoveToken(ctx, x.merchant, q); err == nil {
+			l.removed = strings.ToUpper(strings.TrimSpace(q.Token))
+		}
+		return l, err
 	}
+	l.cards, err = p.s.Gateway.Tokens(ctx, x.merchant, q)
 	for _, c := range l.cards {
 		bank, _ := p.s.Wire.Issuer(c.Card)
 		l.banks = append(l.banks, bank)
@@ -294,28 +298,41 @@ func (p ports) removeToken(ctx context.Context, params map[string]string) (cardL
 }
 
 // writeCards writes the cards as Assist's oneclick API does: a top-level array of token,
-// post (last four), bin, brand, bank, expire (MM.YYYY), active ("0" once the card has
-// expired) and needCVC ("0": a customer-initiated payment with a saved card needs no CVC here).
+// post (last four), bin (a number), brand, bank, expire (MM.YYYY), active (false once the card
+// has expired) and needCVC (true: paying with a saved card asks for its CVC); rem_token.cfm
+// answers a message naming the removed token instead.
 func writeCards(b *bytes.Buffer, l cardList) {
+	if l.removed != "" {
+		b.WriteString(`{"message":`)
+		jsonString(b, "The card was removed")
+		b.WriteString(`,"token":`)
+		jsonString(b, l.removed)
+		b.WriteByte('}')
+		return
+	}
 	b.WriteByte('[')
 	for i, c := range l.cards {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		k := c.Card
-		active := "1"
-		if atoiSafe(k.ExpYear)*100+atoiSafe(k.ExpMonth) < l.yearMonth {
-			active = "0"
-		}
-		fields := [][2]string{{"token", c.Token}, {"post", k.Last4}, {"bin", k.Bin}, {"brand", k.Brand},
-			{"bank", l.banks[i]}, {"expire", k.ExpMonth + "." + k.ExpYear}, {"active", active}, {"needCVC", "0"}}
+		active := atoiSafe(k.ExpYear)*100+atoiSafe(k.ExpMonth) >= l.yearMonth
 		b.WriteByte('{')
-		for j, f := range fields {
-			if j > 0 {
-				b.WriteByte(',')
-			}
-			jsonKV(b, f[0], f[1])
+		jsonKV(b, "expire", k.ExpMonth+"."+k.ExpYear)
+		b.WriteByte(',')
+		jsonKV(b, "token", c.Token)
+		b.WriteByte(',')
+		jsonKV(b, "bank", l.banks[i])
+		b.WriteByte(',')
+		jsonKV(b, "brand", k.Brand)
+		b.WriteString(`,"bin":`)
+		if bin := atoiSafe(k.Bin); bin > 0 {
+			b.WriteString(strconv.Itoa(bin))
+		} else {
+			b.WriteString("null")
 		}
+		b.WriteString(`,"active":` + strconv.FormatBool(active) + `,"needCVC":true,`)
+		jsonKV(b, "post", k.Last4)
 		b.WriteByte('}')
 	}
 	b.WriteByte(']')

@@ -100,6 +100,14 @@ func (p Params) flatten(v map[string]any, depth, maxDepth int) error {
 			s = strconv.FormatBool(t)
 		case nil:
 		case map[string]any:
+			if strings.EqualFold(k, "paymenttoken") {
+				// tokenpay's PaymentToken sent as an object means what its JSON text means as
+				// a string; its members must not become parameters of their own (a
+				// CustomerNumber would join the Signature's X).
+				enc, _ := json.Marshal(t)
+				s = string(enc)
+				break
+			}
 			if err := p.flatten(t, depth+1, maxDepth); err != nil {
 				return err
 			}

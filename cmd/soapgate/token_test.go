@@ -60,8 +60,8 @@ func TestTokens_ListRemoveAndTokenPay(t *testing.T) {
 		t.Fatalf("token.cfm: %d %v", status, out)
 	}
 	first := list[0].(map[string]any)
-	for k, want := range map[string]string{"token": tok1, "post": "1111", "bin": "411111", "brand": "VISA",
-		"expire": "12.2030", "active": "1", "needCVC": "0", "bank": "TEST BANK"} {
+	for k, want := range map[string]any{"token": tok1, "post": "1111", "bin": float64(411111), "brand": "VISA",
+		"expire": "12.2030", "active": true, "needCVC": true, "bank": "TEST BANK"} {
 		if first[k] != want {
 			t.Errorf("%s = %v, want %s", k, first[k], want)
 		}
@@ -128,8 +128,12 @@ func TestTokens_ListRemoveAndTokenPay(t *testing.T) {
 
 	// rem_token removes it: absent from the list, and tokenpay no longer finds it.
 	status, out = tokenCall(t, ts, "/pay/oneclick/v1/rem_token.cfm", "700001", "demo_login", "demo_password1", "C-1", strings.ToLower(tok1))
-	if list, _ := out.([]any); status != 200 || len(list) != 1 || list[0].(map[string]any)["token"] != tok2 {
+	if msg, _ := out.(map[string]any); status != 200 || msg["token"] != tok1 || msg["message"] == "" {
 		t.Fatalf("rem_token: %d %v", status, out)
+	}
+	status, out = tokenCall(t, ts, "/pay/oneclick/v1/token.cfm", "700001", "demo_login", "demo_password1", "C-1", "")
+	if list, _ := out.([]any); status != 200 || len(list) != 1 || list[0].(map[string]any)["token"] != tok2 {
+		t.Fatalf("token.cfm after rem_token: %d %v", status, out)
 	}
 	if status, out := tokenCall(t, ts, "/pay/oneclick/v1/rem_token.cfm", "700001", "demo_login", "demo_password1", "C-1", tok1); status != 400 || faultOf(out) != "10/201" {
 		t.Errorf("removing twice: %d %v", status, out)
