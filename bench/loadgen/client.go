@@ -97,15 +97,7 @@ func drive(client *http.Client, sc scenario, conc int, dur time.Duration, counte
 		}(w)
 	}
 	wg.Wait()
-	res.Elapsed = time.Since(start)
-	res.OK, res.Errors = ok.Load(), bad.Load()
-	res.Requests = res.OK + res.Errors
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	res.finish(all)
-	res.ErrorSamples = errs.samples()
+	res.collect(time.Since(start), ok.Load(), bad.Load(), lats, &errs)
 	return res
 }
 

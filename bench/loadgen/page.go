@@ -74,15 +74,7 @@ func driveFlow(name string, flow func(context.Context, int64) error, conc int, d
 		}(w)
 	}
 	wg.Wait()
-	res.Elapsed = time.Since(start)
-	res.OK, res.Errors = ok.Load(), bad.Load()
-	res.Requests = res.OK + res.Errors
-	var all []time.Duration
-	for _, l := range lats {
-		all = append(all, l...)
-	}
-	res.finish(all)
-	res.ErrorSamples = errs.samples()
+	res.collect(time.Since(start), ok.Load(), bad.Load(), lats, &errs)
 	return res
 }
 

@@ -67,6 +67,18 @@ func measureCPU(r *result, serverPID int, fn func()) {
 	}
 }
 
+// collect records a finished run: its time, counts, every worker's latencies and error samples.
+func (r *result) collect(elapsed time.Duration, ok, bad int64, lats [][]time.Duration, errs *errSamples) {
+	r.Elapsed, r.OK, r.Errors = elapsed, ok, bad
+	r.Requests = ok + bad
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	r.finish(all)
+	r.ErrorSamples = errs.samples()
+}
+
 func (r *result) finish(lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	r.P50 = percentile(lat, 50)
