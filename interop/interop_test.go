@@ -96,7 +96,8 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startServer starts the built binary with the repository's config.yaml on a free port
+// startServer starts the built binary with the tests' own copy of the sandbox config
+// (never the working copy's config.yaml, which the README has people edit) on a free port
 // and an empty database in a temp dir, waits for GET /healthz to answer 200, and at
 // cleanup stops it with SIGTERM, failing the test unless it exits cleanly.
 func startServer(t *testing.T) *server {
@@ -104,7 +105,7 @@ func startServer(t *testing.T) *server {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	dbPath := filepath.Join(t.TempDir(), "soapgate.db")
 
-	cmd := exec.Command(binPath, "serve", "--config", filepath.Join(repoRoot, "config.yaml"))
+	cmd := exec.Command(binPath, "serve", "--config", filepath.Join(repoRoot, "cmd", "soapgate", "testdata", "config.yaml"))
 	cmd.Dir = repoRoot
 	env := []string{}
 	for _, kv := range os.Environ() {
