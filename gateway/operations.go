@@ -306,7 +306,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		op.State, op.ResponseCode, op.Message = OpFailed, "AS998", messages["AS998"]
 		return reply, tx.UpdateOperation(op)
 	}
-	event := EventCharge
+	event, voided := EventCharge, false
 	switch {
 	case op.Type == OpConfirm:
 		order.Captured += op.Amount
@@ -315,7 +315,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 			order.State = StateApproved
 		}
 	case order.State == StateDelayed:
-		event, order.State = EventCancel, StateCanceled
+		event, order.State, voided = EventCancel, StateCanceled, true
 	case order.State == StatePartialDelayed:
 		event, order.State = EventCancel, StateApproved
 	default:
@@ -327,6 +327,18 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		}
 	}
 	order.Updated = g.Clock.Now()
+	if voided {
+		// Consent given with a payment that never took money does not outlive it.
+		s, err := tx.SeriesByOrder(order.ID)
+		switch {
+		case err == nil && s.State != SeriesStopped:
+			if err := stopSeries(tx, s, "the initial payment was voided", order.Updated); err != nil {
+				return nil, err
+			}
+		case err != nil && !errors.Is(err, ErrNoRows):
+			return nil, err
+		}
+	}
 	op.State, op.ResponseCode, op.Message, op.CustomerMessage = OpSuccess, "AS000", messages["AS000"], customerMessages["AS000"]
 	if err := tx.UpdateOperation(op); err != nil {
 		return nil, err

@@ -34,9 +34,11 @@ type (
 		RecurringTx
 		OutboxTx
 	}
-	// outcomeTx records a confirm's or cancel's outcome and its notification.
+	// outcomeTx records a confirm's or cancel's outcome and its notification (and ends the
+	// series of a voided initial payment).
 	outcomeTx interface {
 		OrderTx
+		RecurringTx
 		OutboxTx
 	}
 	// pageOrderTx moves a payment page and its order together.

@@ -201,3 +201,19 @@ func TestAttack_RetryPeriodOverflow(t *testing.T) {
 		t.Fatalf("a refused plan was written: %d", len(list))
 	}
 }
+
+// TestAttack_ConsentAfterVoid: recurring consent taken with a two-stage payment survived the
+// void of that payment, and rp then charged the card. A voided initial payment ends its series.
+func TestAttack_ConsentAfterVoid(t *testing.T) {
+	ts := startRecurring(t)
+	bill, doc := seriesPay(t, ts, "void-1", "delay", "1")
+	if got := text(t, doc, "//order/orderstate"); got != "Delayed" {
+		t.Fatalf("initial payment %s", got)
+	}
+	if res, _ := ts.soap(t, "/cancel/wscancel.cfm", "WSCancelRequestParams", with("billnumber", bill)); res.Status != 200 {
+		t.Fatalf("void: %s", res.Body)
+	}
+	if _, codes := rp(t, ts, bill, "void-1-rp", "20.00"); codes != "10/210" {
+		t.Fatalf("rp on a voided initial payment: %s, want 10/210", codes)
+	}
+}
