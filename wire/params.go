@@ -3,10 +3,8 @@ package wire
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -64,129 +62,91 @@ func malformed(format string, args ...any) error { return gateway.Errorf(1, 1, f
 // SetJSON records the members of a JSON object; nested objects give their members (token.cfm
 // sends {"merchant":{"merchant_id":…}}), scalars their literal text, arrays their JSON text.
 // A key repeated with another value, in one object or across them, is refused like a form's.
+// The body is read once, as a stream of tokens.
 func (p Params) SetJSON(body []byte, maxDepth int) error {
 	if !utf8.Valid(body) {
 		return malformed("request is not valid UTF-8")
 	}
 	d := json.NewDecoder(bytes.NewReader(body))
 	d.UseNumber()
-	var v map[string]any
-	if err := d.Decode(&v); err != nil {
-		return malformed("request is not a JSON object: %v", err)
+	if t, err := d.Token(); err != nil || t != json.Delim('{') {
+		return malformed("request is not a JSON object")
 	}
-	if err := repeatedKeys(body); err != nil {
-		return err
-	}
-	return p.flatten(v, 0, maxDepth)
+	return p.object(d, body, 0, maxDepth)
 }
 
-func (p Params) flatten(v map[string]any, depth, maxDepth int) error {
+// object reads the members of an object whose '{' has been read, up to its '}'.
+func (p Params) object(d *json.Decoder, body []byte, depth, maxDepth int) error {
 	if depth > maxDepth {
 		return malformed("JSON is nested deeper than %d levels", maxDepth)
 	}
-	keys := make([]string, 0, len(v))
-	for k := range v {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		var s string
-		switch t := v[k].(type) {
-		case string:
-			s = t
-		case json.Number:
-			s = t.String()
-		case bool:
-			s = strconv.FormatBool(t)
-		case nil:
-		case map[string]any:
-			if strings.EqualFold(k, "paymenttoken") {
-				// tokenpay's PaymentToken sent as an object means what its JSON text means as
-				// a string; its members must not become parameters of their own (a
-				// CustomerNumber would join the Signature's X).
-				enc, _ := json.Marshal(t)
-				s = string(enc)
-				break
-			}
-			if err := p.flatten(t, depth+1, maxDepth); err != nil {
+	seen := map[string]string{} // lowercase key → the value's JSON text, within this object
+	for d.More() {
+		t, err := d.Token()
+		if err != nil {
+			return malformed("request is not a JSON object: %v", err)
+		}
+		key := t.(string) // inside an object, the decoder yields keys as strings
+		start := d.InputOffset()
+		var text string
+		if nextByte(body, start) == '{' && !strings.EqualFold(key, "paymenttoken") {
+			d.Token() // the '{'
+			if err := p.object(d, body, depth+1, maxDepth); err != nil {
 				return err
 			}
-			continue
-		default:
-			enc, _ := json.Marshal(t)
-			s = string(enc)
+			text = string(body[start:d.InputOffset()])
+		} else {
+			var v json.RawMessage
+			if err := d.Decode(&v); err != nil {
+				return malformed("request is not a JSON object: %v", err)
+			}
+			if text = string(v); len(v) > 0 {
+				if err := p.Set(key, scalarText(v)); err != nil {
+					return err
+				}
+			}
 		}
-		if err := p.Set(k, s); err != nil {
-			return err
+		k := strings.ToLower(key)
+		if old, ok := seen[k]; ok && old != text {
+			return gateway.Invalid(gateway.CodeParam, "parameter %s is given twice with different values", k)
 		}
+		seen[k] = text
+	}
+	if _, err := d.Token(); err != nil { // the '}'
+		return malformed("request is not a JSON object: %v", err)
 	}
 	return nil
 }
 
-// repeatedKeys finds a key given twice in one JSON object with different values, which
-// decoding into a map would silently settle.
-func repeatedKeys(body []byte) error {
-	type object struct {
-		seen map[string]string
-		key  string // the member whose value is being read; "" between members
-	}
-	d := json.NewDecoder(bytes.NewReader(body))
-	d.UseNumber()
-	var stack []*object
-	containers := 0 // a container value is never equal to another
-	value := func(v string) error {
-		if len(stack) == 0 {
-			return nil
-		}
-		top := stack[len(stack)-1]
-		if top == nil || top.key == "" {
-			return nil
-		}
-		k := strings.ToLower(top.key)
-		if old, ok := top.seen[k]; ok && old != v {
-			return gateway.Invalid(gateway.CodeParam, "parameter %s is given twice with different values", k)
-		}
-		top.seen[k], top.key = v, ""
-		return nil
-	}
-	for {
-		t, err := d.Token()
-		if err == io.EOF || err != nil {
-			return nil // the decoder has judged the syntax already
-		}
-		inObject := len(stack) > 0 && stack[len(stack)-1] != nil
-		switch t := t.(type) {
-		case json.Delim:
-			switch t {
-			case '{':
-				stack = append(stack, &object{seen: map[string]string{}})
-			case '[':
-				stack = append(stack, nil) // arrays hold no keys
-			case '}', ']':
-				stack = stack[:len(stack)-1]
-				containers++
-				if err := value("\x00" + strconv.Itoa(containers)); err != nil {
-					return err
-				}
-			}
+// nextByte is the first byte at or after off that is not white space or a ':'.
+func nextByte(b []byte, off int64) byte {
+	for i := int(off); i < len(b); i++ {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n', ':':
 			continue
-		case string:
-			if inObject && stack[len(stack)-1].key == "" {
-				stack[len(stack)-1].key = t
-				continue
-			}
-			if err := value(t); err != nil {
-				return err
-			}
-		default:
-			if err := value(strings.TrimSpace(jsonText(t))); err != nil {
-				return err
-			}
 		}
+		return b[i]
 	}
+	return 0
 }
 
-func jsonText(t json.Token) string {
-	b, _ := json.Marshal(t)
-	return string(b)
+// scalarText is a member's value as a parameter: a string's text, a number's or boolean's
+// literal, "" for null, and an array's (or tokenpay's PaymentToken object's) compact JSON
+// text: a PaymentToken sent as an object means what its text means as a string, and its
+// members must not become parameters of their own (a CustomerNumber would join the
+// Signature's X).
+func scalarText(v json.RawMessage) string {
+	switch v[0] {
+	case '"':
+		var s string
+		json.Unmarshal(v, &s)
+		return s
+	case 'n':
+		return ""
+	case '[', '{':
+		var b bytes.Buffer
+		json.Compact(&b, v)
+		return b.String()
+	}
+	return string(v)
 }
