@@ -115,15 +115,7 @@ func (s *Server) wsdlHandler(svc *service) http.HandlerFunc {
 			http.Error(w, "WSDL not found", http.StatusNotFound)
 			return
 		}
-		base := strings.TrimSuffix(s.PublicURL, "/")
-		if base == "" {
-			scheme := "http"
-			if r.TLS != nil {
-				scheme = "https"
-			}
-			base = scheme + "://" + r.Host
-		}
-		data = bytes.ReplaceAll(data, []byte("http://127.0.0.1:8080"), []byte(base))
+		data = bytes.ReplaceAll(data, []byte("http://127.0.0.1:8080"), []byte(wire.BaseURL(s.PublicURL, r)))
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		w.Write(data)
 	}

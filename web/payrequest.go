@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
-	"strings"
 
 	"soapgate/gateway"
 	"soapgate/wire"
@@ -39,17 +38,9 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, err)
 		return
 	}
-	base := strings.TrimSuffix(h.PublicURL, "/")
-	if base == "" {
-		scheme := "http"
-		if isTLS(r) {
-			scheme = "https"
-		}
-		base = scheme + "://" + r.Host
-	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]string{
-		"URL":            base + "/pay/order/" + page.ID,
+		"URL":            wire.BaseURL(h.PublicURL, r) + "/pay/order/" + page.ID,
 		"orderstate":     string(gateway.StateInProcess),
 		"expirationtime": page.Expires.UTC().Format("02.01.2006 15:04:05"),
 	})

@@ -3,6 +3,7 @@ package wire
 import (
 	"net"
 	"net/http"
+	"strings"
 
 	"soapgate/gateway"
 	"soapgate/signer"
@@ -46,6 +47,19 @@ func Guard(m *gateway.Merchant, s *Signed, get func(string) string) error {
 		return gateway.Invalid(code, "%s", msg)
 	}
 	return nil
+}
+
+// BaseURL is the gateway's address for absolute URLs written in an answer: publicURL when
+// configured (then neither the Host header a client chooses nor a cache in front of the
+// gateway can change it), else the request's own scheme and Host.
+func BaseURL(publicURL string, r *http.Request) string {
+	if publicURL != "" {
+		return strings.TrimSuffix(publicURL, "/")
+	}
+	if r.TLS != nil {
+		return "https://" + r.Host
+	}
+	return "http://" + r.Host
 }
 
 // ClientIP is the address of the peer that sent r (no proxy headers are trusted).
