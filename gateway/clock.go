@@ -53,19 +53,46 @@ func (c *TestClock) Now() time.Time {
 }
 
 // Set moves the clock (never backwards) and keeps it.
+//
+// No lock is held across the store call: the writer may be running a payment that asks
+// Now, and a Set holding the mutex while it waits for that writer would deadlock the
+// process. The writer itself orders concurrent moves instead: the move reads and writes
+// the stored clock in one transaction, so a move to an earlier time than one already
+// committed is refused, and the clock in memory only ever takes the later of two times.
 func (c *TestClock) Set(ctx context.Context, t time.Time) (time.Time, error) {
+	t = t.UTC()
+	if now := c.Now(); t.Before(now) {
+		return now, backwards(now)
+	}
+	err := c.store.Update(ctx, func(tx Tx) error {
+		v, err := tx.Setting(settingClock)
+		if err != nil && !errors.Is(err, ErrNoRows) {
+			return err
+		}
+		if err == nil {
+			stored, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				return err
+			}
+			if t.Before(stored) {
+				return backwards(stored)
+			}
+		}
+		return tx.SetSetting(settingClock, t.Format(time.RFC3339Nano))
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t = t.UTC()
-	if t.Before(c.now) {
-		return c.now, Invalid(CodeParam, "the test clock does not move backwards (it stands at %s)", c.now.Format(time.RFC3339))
-	}
-	err := c.store.Update(ctx, func(tx Tx) error { return tx.SetSetting(settingClock, t.Format(time.RFC3339Nano)) })
 	if err != nil {
 		return c.now, err
 	}
-	c.now = t
+	if t.After(c.now) {
+		c.now = t
+	}
 	return t, nil
+}
+
+func backwards(now time.Time) error {
+	return Invalid(CodeParam, "the test clock does not move backwards (it stands at %s)", now.Format(time.RFC3339))
 }
 
 // Job is work that becomes due with time: notification retries, scheduled charges,
