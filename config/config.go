@@ -57,8 +57,9 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
-		// DelayedTTL and NotifyRetention are accepted for the issues that implement them
-		// (unconfirmed two-stage payments voided, old notifications pruned).
+		// DelayedTTL is accepted for the issue that implements it (unconfirmed two-stage
+		// payments voided). NotifyRetention: delivered and rejected notifications older than
+		// this are pruned; 0 keeps them.
 		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
 		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`

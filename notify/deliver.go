@@ -5,10 +5,16 @@ package notify
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -23,14 +29,29 @@ var DefaultRetries = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Min
 const (
 	DefaultTimeout     = 10 * time.Second // per attempt
 	DefaultConcurrency = 16               // deliveries in flight at once
-	DefaultPerMerchant = 4                // of which one merchant may hold at most this many
+	DefaultPerMerchant = 4                // of which one healthy merchant may hold at most this many
+	DefaultProbeAfter  = 3                // attempts in a row without an answer before a merchant is only probed
 	maxReply           = 64 << 10         // bytes of a reply read
 	excerptLen         = 200              // bytes of a reply kept with the attempt
 	pollInterval       = 500 * time.Millisecond
+	listInterval       = 10 * time.Second // how often merchants that are no longer configured are looked for
 )
 
-// Deliverer sends due notifications. Each order's notifications go one at a time in order;
-// a slow merchant holds at most PerMerchant of the Concurrency slots.
+// Deliverer sends due notifications (docs/protocol.md#8-notifications).
+//
+// Every attempt starts only after a committed claim on a due row (a lease with a deadline,
+// owner Owner), and its outcome and next due time are written in the same write that ends
+// the claim. Two dispatchers, in this process or in others sharing the database, therefore
+// never attempt one notification at once, and never before it is due; a process that dies
+// mid-attempt leaves a lease that runs out, and the notification is due again.
+//
+// Dispatch is fair: each merchant has its own due queue, and the free slots are dealt
+// round robin, one per merchant per round. A healthy merchant holds at most PerMerchant
+// attempts; after an attempt that got no answer a merchant gets one at a time, and after
+// ProbeAfter in a row only the notification that failed last is retried, on its schedule
+// (the probe), while its other notifications wait with their attempts unspent, until the
+// merchant answers again. A dead endpoint thus costs one connection, and the others'
+// notifications go out at once whatever its backlog.
 type Deliverer struct {
 	Store       gateway.Store
 	Merchants   *gateway.Merchants
@@ -40,40 +61,88 @@ type Deliverer struct {
 	Retries     []time.Duration // intervals after each failed attempt; len(Retries)+1 attempts in all
 	Concurrency int
 	PerMerchant int
+	ProbeAfter  int
 	Kick        <-chan struct{} // a commit queued notifications
 	Logger      *slog.Logger
+	// Owner names this deliverer in its claims; host:pid:random when empty. Each process
+	// must have its own.
+	Owner string
+	// Lease is how long a claim holds: longer than an attempt can take with its write, so
+	// that only a dead process's claims run out. Twice the client's timeout, at least 5 s
+	// more than it, when 0.
+	Lease time.Duration
+	// Wall is the clock of leases (processes die in real time, whatever a test clock
+	// says); the real clock when nil.
+	Wall gateway.Clock
 
-	mu          sync.Mutex
-	inflight    map[int64]bool
-	perMerchant map[string]int
-	wg          sync.WaitGroup
+	initOnce sync.Once
+	pass     sync.Mutex // one dispatch pass at a time: the slot counts below stay true
+	mu       sync.Mutex
+	busy     int                       // attempts in flight
+	health   map[string]*merchantState // by merchant id
+	mine     map[int64]chan struct{}   // claimed and not finished; closed when finished
+	extra    []string                  // merchants with pending notifications that are not configured
+	listed   time.Time                 // when extra was listed (wall)
+	next     string                    // round robin: the merchant served first in the next pass
+	freed    chan struct{}             // an attempt ended: a slot is free
+	wg       sync.WaitGroup
+}
+
+// merchantState is what the deliverer has learnt of a merchant's endpoint.
+type merchantState struct {
+	busy     int   // attempts in flight
+	failures int   // attempts in a row that got no answer
+	probe    int64 // while failures >= ProbeAfter: the notification that probes the endpoint
 }
 
 func (d *Deliverer) init() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.inflight == nil {
-		d.inflight, d.perMerchant = map[int64]bool{}, map[string]int{}
-	}
-	if d.Client == nil {
-		d.Client = &http.Client{Timeout: DefaultTimeout}
-	}
-	if d.Retries == nil {
-		d.Retries = DefaultRetries
-	}
-	if d.Concurrency == 0 {
-		d.Concurrency = DefaultConcurrency
-	}
-	if d.PerMerchant == 0 {
-		d.PerMerchant = DefaultPerMerchant
-	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
+	d.initOnce.Do(func() {
+		d.health, d.mine, d.freed = map[string]*merchantState{}, map[int64]chan struct{}{}, make(chan struct{}, 1)
+		if d.Client == nil {
+			d.Client = &http.Client{Timeout: DefaultTimeout}
+		}
+		if d.Retries == nil {
+			d.Retries = DefaultRetries
+		}
+		if d.Concurrency <= 0 {
+			d.Concurrency = DefaultConcurrency
+		}
+		if d.PerMerchant <= 0 {
+			d.PerMerchant = DefaultPerMerchant
+		}
+		if d.ProbeAfter <= 0 {
+			d.ProbeAfter = DefaultProbeAfter
+		}
+		if d.Logger == nil {
+			d.Logger = slog.Default()
+		}
+		if d.Wall == nil {
+			d.Wall = gateway.RealClock{}
+		}
+		if d.Lease <= 0 {
+			timeout := d.Client.Timeout
+			if timeout <= 0 {
+				timeout = DefaultTimeout
+			}
+			d.Lease = max(2*timeout, timeout+5*time.Second)
+		}
+		if d.Owner == "" {
+			d.Owner = NewOwner()
+		}
+	})
 }
 
-// Run dispatches due notifications when a commit queues some and every half second, until
-// ctx ends; then it waits for the deliveries in flight.
+// NewOwner names a process for its claims: host, pid and a random part, so that a restarted
+// process never takes its predecessor's claims for its own.
+func NewOwner() string {
+	host, _ := os.Hostname()
+	var b [4]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s:%d:%s", host, os.Getpid(), hex.EncodeToString(b[:]))
+}
+
+// Run dispatches due notifications when a commit queues some, when an attempt ends and
+// every half second, until ctx ends; then it waits for the attempts in flight.
 func (d *Deliverer) Run(ctx context.Context) {
 	d.init()
 	t := time.NewTicker(pollInterval)
@@ -87,24 +156,35 @@ func (d *Deliverer) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-d.Kick:
+		case <-d.freed:
 		case <-t.C:
 		}
 	}
 }
 
 // RunDue delivers everything due at now and waits for it, including notifications that
-// become sendable because an earlier one of their order was just delivered. The test
-// clock's moves use it.
+// become sendable because an earlier one of their order was just delivered, and the
+// attempts the background loop has in flight. The test clock's moves use it.
 func (d *Deliverer) RunDue(ctx context.Context, now time.Time) error {
 	d.init()
+	waited := false
 	for {
 		started, err := d.dispatch(ctx, now)
 		if err != nil {
 			return err
 		}
 		if len(started) == 0 {
-			d.waitIdle(ctx)
-			return nil
+			if waited {
+				return nil
+			}
+			// Nothing more to start: wait for what is in flight, which may make an order's
+			// next notification sendable, and look once more.
+			started, waited = d.inflight(), true
+			if len(started) == 0 {
+				return nil
+			}
+		} else {
+			waited = false
 		}
 		for _, done := range started {
 			select {
@@ -116,57 +196,275 @@ func (d *Deliverer) RunDue(ctx context.Context, now time.Time) error {
 	}
 }
 
-// waitIdle waits for deliveries started by the background loop.
-func (d *Deliverer) waitIdle(ctx context.Context) {
-	for ctx.Err() == nil {
-		d.mu.Lock()
-		n := len(d.inflight)
-		d.mu.Unlock()
-		if n == 0 {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
+// inflight returns the done channels of the attempts in flight.
+func (d *Deliverer) inflight() []chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]chan struct{}, 0, len(d.mine))
+	for _, done := range d.mine {
+		out = append(out, done)
 	}
+	return out
 }
 
-// dispatch starts a delivery for each due notification that has a free slot.
+// candidate is a due notification a pass may claim.
+type candidate struct {
+	merchant string
+	n        *gateway.Notification
+}
+
+// dispatch is one pass: it reads each merchant's due queue as far as the merchant may take
+// more attempts, deals the free slots round robin, claims what it dealt in one write, and
+// starts an attempt for every claim that committed.
 func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{}, error) {
-	var due []*gateway.Notification
-	err := d.Store.View(ctx, func(tx gateway.Tx) (err error) {
-		due, err = tx.DueNotifications(now, 4*d.Concurrency)
-		return err
+	d.pass.Lock()
+	defer d.pass.Unlock()
+	wall := d.Wall.Now()
+	if err := d.listExtra(ctx, wall); err != nil {
+		return nil, err
+	}
+	merchants := d.rotation()
+
+	// What each merchant may take now.
+	d.mu.Lock()
+	free := d.Concurrency - d.busy
+	allow := make(map[string]int, len(merchants))
+	probes := map[string]int64{}
+	for _, id := range merchants {
+		h := d.state(id)
+		switch {
+		case h.failures >= d.ProbeAfter:
+			allow[id] = 1 - h.busy
+			probes[id] = h.probe
+		case h.failures > 0:
+			allow[id] = 1 - h.busy
+		default:
+			allow[id] = d.PerMerchant - h.busy
+		}
+	}
+	d.mu.Unlock()
+	if free <= 0 {
+		return nil, nil
+	}
+
+	// Each merchant's queue, read in one snapshot.
+	queues := make(map[string][]*gateway.Notification, len(merchants))
+	err := d.Store.View(ctx, func(tx gateway.Tx) error {
+		for _, id := range merchants {
+			if allow[id] <= 0 {
+				continue
+			}
+			due, err := tx.DueNotifications(id, now, wall, allow[id])
+			if err != nil {
+				return fmt.Errorf("due notifications of %s: %w", id, err)
+			}
+			if probe, ok := probes[id]; ok {
+				if due, err = d.probeOnly(tx, id, probe, due); err != nil {
+					return err
+				}
+			}
+			queues[id] = d.notMine(due, allow[id])
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	var started []chan struct{}
+
+	// Deal the free slots: one per merchant per round, starting where the last pass stopped.
+	var dealt []candidate
+	last := ""
+	for round := 0; len(dealt) < free; round++ {
+		progress := false
+		for _, id := range merchants {
+			if round < len(queues[id]) && len(dealt) < free {
+				dealt, last, progress = append(dealt, candidate{id, queues[id][round]}), id, true
+			}
+		}
+		if !progress {
+			break
+		}
+	}
+	if len(dealt) == 0 {
+		return nil, nil
+	}
+	d.next = nextAfter(merchants, last)
+
+	// Claim them in one write; only what committed is attempted.
+	claim := gateway.Claim{Owner: d.Owner, Until: wall.Add(d.Lease).Truncate(time.Millisecond)}
+	var claimed []candidate
+	err = d.Store.Update(ctx, func(tx gateway.Tx) error {
+		claimed = claimed[:0]
+		for _, c := range dealt {
+			ok, err := tx.ClaimNotification(c.n.ID, now, wall, claim)
+			if err != nil {
+				return fmt.Errorf("claim notification %d: %w", c.n.ID, err)
+			}
+			if ok {
+				claimed = append(claimed, c)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	started := make([]chan struct{}, 0, len(claimed))
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for _, n := range due {
-		if d.inflight[n.ID] || len(d.inflight) >= d.Concurrency || d.perMerchant[n.MerchantID] >= d.PerMerchant {
-			continue
-		}
-		d.inflight[n.ID] = true
-		d.perMerchant[n.MerchantID]++
+	for _, c := range claimed {
 		done := make(chan struct{})
 		started = append(started, done)
+		d.busy++
+		d.state(c.merchant).busy++
+		d.mine[c.n.ID] = done
+		c.n.Claim = claim
 		d.wg.Add(1)
-		go func(n *gateway.Notification) {
-			defer d.wg.Done()
-			defer close(done)
-			d.deliver(n)
-			d.mu.Lock()
-			delete(d.inflight, n.ID)
-			d.perMerchant[n.MerchantID]--
-			d.mu.Unlock()
-		}(n)
+		go d.run(c, done)
 	}
 	return started, nil
 }
 
-// deliver makes one attempt and records it with the notification's next state. It runs on
-// its own context: an attempt begun is finished and recorded even during shutdown.
-func (d *Deliverer) deliver(n *gateway.Notification) {
+// run makes one attempt and frees its slot.
+func (d *Deliverer) run(c candidate, done chan struct{}) {
+	defer d.wg.Done()
+	answered, counts := d.deliver(c.n)
+	d.mu.Lock()
+	d.busy--
+	h := d.state(c.merchant)
+	h.busy--
+	if counts {
+		if answered {
+			h.failures, h.probe = 0, 0
+		} else if h.failures++; h.failures >= d.ProbeAfter {
+			h.probe = c.n.ID
+		}
+	}
+	delete(d.mine, c.n.ID)
+	close(done)
+	d.mu.Unlock()
+	select {
+	case d.freed <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// probeOnly narrows a failing merchant's due queue to its probe: the notification that
+// failed last, when it is due again. Once the probe is no longer pending (it failed for
+// good, or another process delivered it), the oldest due notification becomes the probe.
+func (d *Deliverer) probeOnly(tx gateway.Tx, merchant string, probe int64, due []*gateway.Notification) ([]*gateway.Notification, error) {
+	for _, n := range due {
+		if n.ID == probe {
+			return []*gateway.Notification{n}, nil
+		}
+	}
+	n, err := tx.NotificationByID(probe)
+	if err != nil && !errors.Is(err, gateway.ErrNoRows) {
+		return nil, err
+	}
+	if err == nil && n.State == gateway.NotifyPending {
+		return nil, nil // not due yet: the others wait
+	}
+	d.mu.Lock()
+	d.state(merchant).probe = 0
+	d.mu.Unlock()
+	return due[:min(len(due), 1)], nil
+}
+
+// notMine drops the notifications this deliverer is attempting already (its own leases do
+// not run out while it works; this only guards against a slow writer), keeping at most n.
+func (d *Deliverer) notMine(due []*gateway.Notification, n int) []*gateway.Notification {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := due[:0]
+	for _, x := range due {
+		if _, ok := d.mine[x.ID]; !ok && len(out) < n {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// state returns a merchant's state; d.mu is held.
+func (d *Deliverer) state(id string) *merchantState {
+	h := d.health[id]
+	if h == nil {
+		h = &merchantState{}
+		d.health[id] = h
+	}
+	return h
+}
+
+// rotation lists the merchants whose queues a pass reads, starting at d.next: the
+// configured ones with a notification URL, and those found with pending notifications that
+// are no longer configured (their notifications fail at once).
+func (d *Deliverer) rotation() []string {
+	var ids []string
+	for _, m := range d.Merchants.All() {
+		if m.Notify.URL != "" {
+			ids = append(ids, m.ID)
+		}
+	}
+	d.mu.Lock()
+	ids = append(ids, d.extra...)
+	d.mu.Unlock()
+	sort.Strings(ids)
+	ids = slices.Compact(ids)
+	i, _ := slices.BinarySearch(ids, d.next)
+	return append(ids[i:len(ids):len(ids)], ids[:i]...)
+}
+
+// nextAfter is the merchant after last in the rotation.
+func nextAfter(rotation []string, last string) string {
+	for i, id := range rotation {
+		if id == last && i+1 < len(rotation) {
+			return rotation[i+1]
+		}
+	}
+	if len(rotation) > 0 {
+		return rotation[0]
+	}
+	return ""
+}
+
+// listExtra looks, now and then, for merchants with pending notifications that have no
+// notification URL configured (any more), one index seek per merchant.
+func (d *Deliverer) listExtra(ctx context.Context, wall time.Time) error {
+	d.mu.Lock()
+	fresh := !d.listed.IsZero() && wall.Sub(d.listed) < listInterval && !wall.Before(d.listed)
+	d.mu.Unlock()
+	if fresh {
+		return nil
+	}
+	var extra []string
+	err := d.Store.View(ctx, func(tx gateway.Tx) error {
+		for after := ""; ; {
+			id, err := tx.PendingMerchantAfter(after)
+			if errors.Is(err, gateway.ErrNoRows) {
+				return nil
+			} else if err != nil {
+				return fmt.Errorf("merchants with pending notifications: %w", err)
+			}
+			if m := d.Merchants.Get(id); m == nil || m.Notify.URL == "" {
+				extra = append(extra, id)
+			}
+			after = id
+		}
+	})
+	if err != nil {
+		return err
+	}
+	d.mu.Lock()
+	d.extra, d.listed = extra, wall
+	d.mu.Unlock()
+	return nil
+}
+
+// deliver makes one attempt and records it, with the notification's next state, in the
+// write that ends its claim. It runs on its own context: an attempt begun is finished and
+// recorded even during shutdown. answered tells whether the merchant's endpoint answered;
+// counts whether the attempt says anything about the endpoint at all.
+func (d *Deliverer) deliver(n *gateway.Notification) (answered, counts bool) {
 	ctx := context.Background()
 	now := d.Clock.Now()
 	a := gateway.DeliveryAttempt{At: now}
@@ -174,52 +472,59 @@ func (d *Deliverer) deliver(n *gateway.Notification) {
 	if m == nil || m.Notify.URL == "" {
 		a.Outcome, a.Error = "failed", "the merchant has no notification URL configured any more"
 	} else {
-		a = d.attempt(ctx, m, n, now)
+		a, counts = d.attempt(ctx, m, n, now)
 	}
+	answered = a.Outcome == "delivered" || a.Outcome == "rejected"
 	switch a.Outcome {
 	case "delivered":
-		n.State = gateway.NotifyDelivered
+		n.State, n.DoneAt = gateway.NotifyDelivered, now
 	case "rejected":
-		n.State = gateway.NotifyRejected
+		n.State, n.DoneAt = gateway.NotifyRejected, now
 	case "failed":
 		n.State = gateway.NotifyFailed
 	default:
-		if n.Attempts+1 > len(d.Retries) {
+		if i := n.Attempts - n.RoundBase; i >= len(d.Retries) {
 			a.Outcome, n.State = "failed", gateway.NotifyFailed
 		} else {
-			n.NextAt = now.Add(d.Retries[n.Attempts])
+			n.NextAt = now.Add(d.Retries[max(i, 0)])
 		}
 	}
 	n.Attempts++
-	err := d.Store.Update(ctx, func(tx gateway.Tx) error {
-		if err := tx.InsertAttempt(n.ID, a); err != nil {
-			return err
-		}
-		return tx.UpdateNotification(n)
+	var held bool
+	err := d.Store.Update(ctx, func(tx gateway.Tx) (err error) {
+		held, err = tx.FinishNotification(n, n.Claim, a)
+		return err
 	})
 	if err != nil {
 		d.Logger.Error("record notification attempt", "id", n.ID, "err", err)
-		return
+		return answered, counts
+	}
+	if !held {
+		d.Logger.Warn("notification claim ran out during the attempt; its outcome is kept by the claim's new holder",
+			"id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber, "outcome", a.Outcome)
 	}
 	d.Logger.Info("notification attempt", "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
 		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "err", a.Error)
+	return answered, counts
 }
 
 // attempt sends the notification once and classifies the reply: delivered (0/0 echoing the
 // billnumber and packetdate), rejected (non-zero codes, a SOAP Fault, a 4xx), or retry (no
 // answer, a timeout, a connection error, a 5xx, anything else).
-func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway.Notification, now time.Time) gateway.DeliveryAttempt {
-	a := gateway.DeliveryAttempt{At: now, Outcome: "retry"}
+//
+// sent tells whether a request went out, so that the outcome says something of the endpoint.
+func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway.Notification, now time.Time) (a gateway.DeliveryAttempt, sent bool) {
+	a = gateway.DeliveryAttempt{At: now, Outcome: "retry"}
 	packet := gateway.FormatDate(now)
 	body, ctype, err := d.Message.build(m, n, packet)
 	if err != nil {
 		a.Error = err.Error()
-		return a
+		return a, false
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, m.Notify.URL, bytes.NewReader(body))
 	if err != nil {
 		a.Outcome, a.Error = "failed", err.Error()
-		return a
+		return a, false
 	}
 	req.Header.Set("Content-Type", ctype)
 	if m.Notify.Protocol == "soap" {
@@ -228,7 +533,7 @@ func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway
 	res, err := d.Client.Do(req)
 	if err != nil {
 		a.Error = err.Error()
-		return a
+		return a, true
 	}
 	defer res.Body.Close()
 	reply, err := io.ReadAll(io.LimitReader(res.Body, maxReply))
@@ -236,7 +541,7 @@ func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway
 	a.Excerpt = excerpt(reply)
 	if err != nil {
 		a.Error = err.Error()
-		return a
+		return a, true
 	}
 	ack, perr := parseAck(reply)
 	switch {
@@ -255,7 +560,7 @@ func (d *Deliverer) attempt(ctx context.Context, m *gateway.Merchant, n *gateway
 	default:
 		a.Outcome = "delivered"
 	}
-	return a
+	return a, true
 }
 
 func excerpt(b []byte) string {

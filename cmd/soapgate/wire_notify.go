@@ -3,12 +3,14 @@ package main
 import (
 	"net/http"
 
+	"soapgate/gateway"
 	"soapgate/notify"
 )
 
 // wireNotify sets up result notifications to merchants (docs/protocol.md#8-notifications): the deliverer
 // runs in the background, woken by commits that queue notifications, and as a due job so
-// that a test clock's move runs the retries that became due.
+// that a test clock's move runs the retries that became due. Another due job prunes
+// delivered and rejected notifications past gateway.notify_retention.
 func (a *App) wireNotify() error {
 	if err := notify.CheckWSDL(); err != nil {
 		return err
@@ -24,6 +26,7 @@ func (a *App) wireNotify() error {
 		Logger:      a.Logger,
 	}
 	a.Gateway.Jobs.Add(d)
+	a.Gateway.Jobs.Add(&gateway.NotifyPruner{Store: a.DB, Retention: cfg.NotifyRetention})
 	a.background = append(a.background, d.Run)
 	return nil
 }
