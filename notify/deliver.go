@@ -164,27 +164,21 @@ func (d *Deliverer) Run(ctx context.Context) {
 
 // RunDue delivers everything due at now and waits for it, including notifications that
 // become sendable because an earlier one of their order was just delivered, and the
-// attempts the background loop has in flight. The test clock's moves use it.
+// attempts the background loop has in flight (which may have claimed what is due first).
+// The test clock's moves use it.
 func (d *Deliverer) RunDue(ctx context.Context, now time.Time) error {
 	d.init()
-	waited := false
 	for {
 		started, err := d.dispatch(ctx, now)
 		if err != nil {
 			return err
 		}
 		if len(started) == 0 {
-			if waited {
+			// Nothing more to start here: wait for what is in flight, which may make an
+			// order's next notification sendable, and look again.
+			if started = d.inflight(); len(started) == 0 {
 				return nil
 			}
-			// Nothing more to start: wait for what is in flight, which may make an order's
-			// next notification sendable, and look once more.
-			started, waited = d.inflight(), true
-			if len(started) == 0 {
-				return nil
-			}
-		} else {
-			waited = false
 		}
 		for _, done := range started {
 			select {
@@ -259,7 +253,7 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 				return fmt.Errorf("due notifications of %s: %w", id, err)
 			}
 			if probe, ok := probes[id]; ok {
-				if due, err = d.probeOnly(tx, id, probe, due); err != nil {
+				if due, err = d.probeOnly(tx, id, probe, due, now, wall); err != nil {
 					return err
 				}
 			}
@@ -350,20 +344,19 @@ func (d *Deliverer) run(c candidate, done chan struct{}) {
 }
 
 // probeOnly narrows a failing merchant's due queue to its probe: the notification that
-// failed last, when it is due again. Once the probe is no longer pending (it failed for
-// good, or another process delivered it), the oldest due notification becomes the probe.
-func (d *Deliverer) probeOnly(tx gateway.Tx, merchant string, probe int64, due []*gateway.Notification) ([]*gateway.Notification, error) {
-	for _, n := range due {
-		if n.ID == probe {
-			return []*gateway.Notification{n}, nil
-		}
-	}
+// failed last, when it is due again (the claim checks that again, atomically). Once the
+// probe is no longer pending (it failed for good, or another process delivered it), the
+// oldest due notification becomes the probe.
+func (d *Deliverer) probeOnly(tx gateway.Tx, merchant string, probe int64, due []*gateway.Notification, now, wall time.Time) ([]*gateway.Notification, error) {
 	n, err := tx.NotificationByID(probe)
 	if err != nil && !errors.Is(err, gateway.ErrNoRows) {
 		return nil, err
 	}
 	if err == nil && n.State == gateway.NotifyPending {
-		return nil, nil // not due yet: the others wait
+		if n.NextAt.After(now) || (n.Claim.Owner != "" && !n.Claim.Until.Before(wall)) {
+			return nil, nil // not due yet, or being attempted: the others wait
+		}
+		return []*gateway.Notification{n}, nil
 	}
 	d.mu.Lock()
 	d.state(merchant).probe = 0
