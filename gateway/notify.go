@@ -99,6 +99,8 @@ type OutboxTx interface {
 	// notification's new state, attempts and next due time, ending the claim in the same
 	// write; false when the claim had been lost (the attempt is recorded all the same).
 	FinishNotification(n *Notification, c Claim, a DeliveryAttempt) (bool, error)
+	// ReleaseNotification gives back a claim that will not be attempted (when c still holds it).
+	ReleaseNotification(id int64, c Claim) error
 	// ReplayNotification makes a notification pending and due at now, keeping its attempts.
 	ReplayNotification(id int64, now time.Time) error
 	NotificationByID(id int64) (*Notification, error) // ErrNoRows when absent

@@ -35,6 +35,7 @@ const (
 	excerptLen         = 200              // bytes of a reply kept with the attempt
 	pollInterval       = 500 * time.Millisecond
 	listInterval       = 10 * time.Second // how often merchants that are no longer configured are looked for
+	passGather         = 2 * time.Millisecond
 )
 
 // Deliverer sends due notifications (docs/protocol.md#8-notifications).
@@ -67,33 +68,48 @@ type Deliverer struct {
 	// Owner names this deliverer in its claims; host:pid:random when empty. Each process
 	// must have its own.
 	Owner string
-	// Lease is how long a claim holds: longer than an attempt can take with its write, so
-	// that only a dead process's claims run out. Twice the client's timeout, at least 5 s
-	// more than it, when 0.
+	// Lease is how long a claim holds: longer than a claim waits for a connection plus an
+	// attempt with its write, so that only a dead process's claims run out. Three times the
+	// client's timeout, at least 10 s more than it, when 0.
 	Lease time.Duration
 	// Wall is the clock of leases (processes die in real time, whatever a test clock
 	// says); the real clock when nil.
 	Wall gateway.Clock
 
 	initOnce sync.Once
-	pass     sync.Mutex // one dispatch pass at a time: the slot counts below stay true
+	pass     sync.Mutex // one dispatch pass at a time: the counts below stay true
 	mu       sync.Mutex
-	busy     int                       // attempts in flight
+	busy     int                       // attempts sending now (at most Concurrency)
+	claimed  int                       // claims held and not yet finished (at most maxClaimed)
 	health   map[string]*merchantState // by merchant id
 	mine     map[int64]chan struct{}   // claimed and not finished; closed when finished
 	extra    []string                  // merchants with pending notifications that are not configured
 	listed   time.Time                 // when extra was listed (wall)
-	next     string                    // round robin: the merchant served first in the next pass
-	freed    chan struct{}             // an attempt ended: a slot is free
+	next     string                    // round robin of claims: the merchant served first in the next pass
+	nextSend string                    // round robin of sending
+	freed    chan struct{}             // an attempt ended: claims can be taken again
 	wg       sync.WaitGroup
 }
 
-// merchantState is what the deliverer has learnt of a merchant's endpoint.
+// merchantState is what the deliverer holds and has learnt of a merchant's endpoint.
 type merchantState struct {
-	busy     int   // attempts in flight
-	failures int   // attempts in a row that got no answer
-	probe    int64 // while failures >= ProbeAfter: the notification that probes the endpoint
+	queue    []*job // claimed, waiting for a connection
+	busy     int    // attempts sending now
+	failures int    // attempts in a row that got no answer
+	probe    int64  // while failures >= ProbeAfter: the notification that probes the endpoint
 }
+
+// job is a claimed notification on its way.
+type job struct {
+	merchant string
+	n        *gateway.Notification
+	done     chan struct{}
+}
+
+// A healthy merchant's claims run ahead of its connections by this many times PerMerchant,
+// so that the next attempt starts as one ends, without waiting for a claim's commit; the
+// claims of all merchants are capped at claimAhead times Concurrency.
+const claimAhead = 2
 
 func (d *Deliverer) init() {
 	d.initOnce.Do(func() {
@@ -124,7 +140,7 @@ func (d *Deliverer) init() {
 			if timeout <= 0 {
 				timeout = DefaultTimeout
 			}
-			d.Lease = max(2*timeout, timeout+5*time.Second)
+			d.Lease = max(3*timeout, timeout+10*time.Second)
 		}
 		if d.Owner == "" {
 			d.Owner = NewOwner()
@@ -159,6 +175,10 @@ func (d *Deliverer) Run(ctx context.Context) {
 		case <-d.freed:
 		case <-t.C:
 		}
+		// Let the wake-ups of a busy moment gather: one pass then reads and claims for
+		// many attempts in one write instead of one each. Attempts keep starting meanwhile
+		// from the claims held ahead.
+		time.Sleep(passGather)
 	}
 }
 
@@ -208,32 +228,34 @@ type candidate struct {
 }
 
 // dispatch is one pass: it reads each merchant's due queue as far as the merchant may take
-// more attempts, deals the free slots round robin, claims what it dealt in one write, and
-// starts an attempt for every claim that committed.
+// more claims, deals the free claims round robin, claims what it dealt in one write, and
+// starts attempts on what committed as connections allow.
 func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{}, error) {
 	d.pass.Lock()
 	defer d.pass.Unlock()
+	defer d.send()
 	wall := d.Wall.Now()
 	if err := d.listExtra(ctx, wall); err != nil {
 		return nil, err
 	}
 	merchants := d.rotation()
 
-	// What each merchant may take now.
+	// What each merchant may claim now.
 	d.mu.Lock()
-	free := d.Concurrency - d.busy
-	allow := make(map[string]int, len(merchants))
+	free := claimAhead*d.Concurrency - d.claimed
+	want := make(map[string]int, len(merchants))
 	probes := map[string]int64{}
 	for _, id := range merchants {
 		h := d.state(id)
+		held := len(h.queue) + h.busy
 		switch {
 		case h.failures >= d.ProbeAfter:
-			allow[id] = 1 - h.busy
+			want[id] = 1 - held
 			probes[id] = h.probe
 		case h.failures > 0:
-			allow[id] = 1 - h.busy
+			want[id] = 1 - held
 		default:
-			allow[id] = d.PerMerchant - h.busy
+			want[id] = claimAhead*d.PerMerchant - held
 		}
 	}
 	d.mu.Unlock()
@@ -245,10 +267,10 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 	queues := make(map[string][]*gateway.Notification, len(merchants))
 	err := d.Store.View(ctx, func(tx gateway.Tx) error {
 		for _, id := range merchants {
-			if allow[id] <= 0 {
+			if want[id] <= 0 {
 				continue
 			}
-			due, err := tx.DueNotifications(id, now, wall, allow[id])
+			due, err := tx.DueNotifications(id, now, wall, want[id])
 			if err != nil {
 				return fmt.Errorf("due notifications of %s: %w", id, err)
 			}
@@ -257,7 +279,7 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 					return err
 				}
 			}
-			queues[id] = d.notMine(due, allow[id])
+			queues[id] = d.notMine(due, want[id])
 		}
 		return nil
 	})
@@ -265,7 +287,7 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 		return nil, err
 	}
 
-	// Deal the free slots: one per merchant per round, starting where the last pass stopped.
+	// Deal the free claims: one per merchant per round, starting where the last pass stopped.
 	var dealt []candidate
 	last := ""
 	for round := 0; len(dealt) < free; round++ {
@@ -307,39 +329,127 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, c := range claimed {
-		done := make(chan struct{})
-		started = append(started, done)
-		d.busy++
-		d.state(c.merchant).busy++
-		d.mine[c.n.ID] = done
+		j := &job{merchant: c.merchant, n: c.n, done: make(chan struct{})}
 		c.n.Claim = claim
-		d.wg.Add(1)
-		go d.run(c, done)
+		started = append(started, j.done)
+		d.claimed++
+		d.mine[c.n.ID] = j.done
+		h := d.state(c.merchant)
+		h.queue = append(h.queue, j)
 	}
 	return started, nil
 }
 
-// run makes one attempt and frees its slot.
-func (d *Deliverer) run(c candidate, done chan struct{}) {
+// send starts attempts on claimed notifications while connections are free: a healthy
+// merchant at most PerMerchant at once, a failing one 1, all merchants at most Concurrency,
+// dealt round robin.
+func (d *Deliverer) send() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var ids []string
+	for id, h := range d.health {
+		if len(h.queue) > 0 {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	i, _ := slices.BinarySearch(ids, d.nextSend)
+	ids = append(ids[i:len(ids):len(ids)], ids[:i]...)
+	// An attempt must be able to end, with its write, before its claim does.
+	latest := d.Wall.Now().Add(d.timeout() + time.Second)
+	for progress := true; progress && d.busy < d.Concurrency; {
+		progress = false
+		for _, id := range ids {
+			h := d.health[id]
+			limit := d.PerMerchant
+			if h.failures > 0 {
+				limit = 1
+			}
+			if len(h.queue) == 0 || h.busy >= limit || d.busy >= d.Concurrency {
+				continue
+			}
+			j := h.queue[0]
+			h.queue = h.queue[1:]
+			if j.n.Claim.Until.Before(latest) {
+				// Claimed too long ago (a slow merchant's queue): let the claim run out
+				// rather than risk a second sender; the notification is due again then.
+				d.finished(j)
+				continue
+			}
+			d.busy++
+			h.busy++
+			d.nextSend, progress = nextAfter(ids, id), true
+			d.wg.Add(1)
+			go d.run(j)
+		}
+	}
+}
+
+func (d *Deliverer) timeout() time.Duration {
+	if d.Client.Timeout > 0 {
+		return d.Client.Timeout
+	}
+	return DefaultTimeout
+}
+
+// finished forgets a job; d.mu is held.
+func (d *Deliverer) finished(j *job) {
+	d.claimed--
+	delete(d.mine, j.n.ID)
+	close(j.done)
+	select {
+	case d.freed <- struct{}{}:
+	default: // a wake-up is pending already
+	}
+}
+
+// run makes one attempt, frees its connection for the next, and records the outcome in the
+// write that ends the claim. An attempt that got no answer makes the merchant failing: the
+// claims it holds ahead are given back, and it is probed.
+func (d *Deliverer) run(j *job) {
 	defer d.wg.Done()
-	answered, counts := d.deliver(c.n)
+	a, answered, counts := d.deliver(j.n)
+	var drop []*job
 	d.mu.Lock()
 	d.busy--
-	h := d.state(c.merchant)
+	h := d.state(j.merchant)
 	h.busy--
 	if counts {
 		if answered {
 			h.failures, h.probe = 0, 0
-		} else if h.failures++; h.failures >= d.ProbeAfter {
-			h.probe = c.n.ID
+		} else {
+			if h.failures++; h.failures >= d.ProbeAfter {
+				h.probe = j.n.ID
+			}
+			drop, h.queue = h.queue, nil
 		}
 	}
-	delete(d.mine, c.n.ID)
-	close(done)
 	d.mu.Unlock()
-	select {
-	case d.freed <- struct{}{}:
-	default: // a wake-up is pending already
+	d.send()
+	d.record(j.n, a)
+	if len(drop) > 0 {
+		d.release(drop)
+	}
+	d.mu.Lock()
+	d.finished(j)
+	for _, x := range drop {
+		d.finished(x)
+	}
+	d.mu.Unlock()
+}
+
+// release gives back claims that will not be attempted, so that they are due again at once.
+func (d *Deliverer) release(jobs []*job) {
+	err := d.Store.Update(context.Background(), func(tx gateway.Tx) error {
+		for _, j := range jobs {
+			if err := tx.ReleaseNotification(j.n.ID, j.n.Claim); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		d.Logger.Error("release notification claims", "err", err)
 	}
 }
 
@@ -453,19 +563,18 @@ func (d *Deliverer) listExtra(ctx context.Context, wall time.Time) error {
 	return nil
 }
 
-// deliver makes one attempt and records it, with the notification's next state, in the
-// write that ends its claim. It runs on its own context: an attempt begun is finished and
-// recorded even during shutdown. answered tells whether the merchant's endpoint answered;
-// counts whether the attempt says anything about the endpoint at all.
-func (d *Deliverer) deliver(n *gateway.Notification) (answered, counts bool) {
-	ctx := context.Background()
+// deliver makes one attempt and works out the notification's next state. It runs on its
+// own context: an attempt begun is finished and recorded even during shutdown. answered
+// tells whether the merchant's endpoint answered; counts whether the attempt says anything
+// about the endpoint at all.
+func (d *Deliverer) deliver(n *gateway.Notification) (a gateway.DeliveryAttempt, answered, counts bool) {
 	now := d.Clock.Now()
-	a := gateway.DeliveryAttempt{At: now}
+	a = gateway.DeliveryAttempt{At: now}
 	m := d.Merchants.Get(n.MerchantID)
 	if m == nil || m.Notify.URL == "" {
 		a.Outcome, a.Error = "failed", "the merchant has no notification URL configured any more"
 	} else {
-		a, counts = d.attempt(ctx, m, n, now)
+		a, counts = d.attempt(context.Background(), m, n, now)
 	}
 	answered = a.Outcome == "delivered" || a.Outcome == "rejected"
 	switch a.Outcome {
@@ -483,14 +592,19 @@ func (d *Deliverer) deliver(n *gateway.Notification) (answered, counts bool) {
 		}
 	}
 	n.Attempts++
+	return a, answered, counts
+}
+
+// record writes an attempt and the notification's next state in the write that ends its claim.
+func (d *Deliverer) record(n *gateway.Notification, a gateway.DeliveryAttempt) {
 	var held bool
-	err := d.Store.Update(ctx, func(tx gateway.Tx) (err error) {
+	err := d.Store.Update(context.Background(), func(tx gateway.Tx) (err error) {
 		held, err = tx.FinishNotification(n, n.Claim, a)
 		return err
 	})
 	if err != nil {
 		d.Logger.Error("record notification attempt", "id", n.ID, "err", err)
-		return answered, counts
+		return
 	}
 	if !held {
 		d.Logger.Warn("notification claim ran out during the attempt; its outcome is kept by the claim's new holder",
@@ -498,7 +612,6 @@ func (d *Deliverer) deliver(n *gateway.Notification) (answered, counts bool) {
 	}
 	d.Logger.Info("notification attempt", "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
 		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "err", a.Error)
-	return answered, counts
 }
 
 // attempt sends the notification once and classifies the reply: delivered (0/0 echoing the

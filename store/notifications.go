@@ -107,6 +107,13 @@ func (t *txn) FinishNotification(n *gateway.Notification, c gateway.Claim, a gat
 	return affectedOne(res, err)
 }
 
+func (t *txn) ReleaseNotification(id int64, c gateway.Claim) error {
+	_, err := t.q.Exec(`UPDATE notifications SET claim_owner = NULL, claimed_until = NULL
+		WHERE id = ? AND claim_owner = ? AND claimed_until = ?`, id, c.Owner, millis(c.Until))
+	t.outboxed = true
+	return err
+}
+
 func (t *txn) ReplayNotification(id int64, now time.Time) error {
 	// The claim columns stay: an attempt in flight still records its outcome.
 	_, err := t.q.Exec(`UPDATE notifications SET state = 'pending', next_at = ?, round_base = attempts, done_at = NULL

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,8 +35,9 @@ func TestNotificationsCLI(t *testing.T) {
 	rc := newReceiver(t)
 	// The first notification of cli-1 is refused with a reply that tries to drive the
 	// operator's terminal; everything else is acknowledged.
+	var refused atomic.Bool
 	rc.reply = func(n int, f map[string]string) (int, string) {
-		if f["ordernumber"] == "cli-1" && n == 1 {
+		if f["ordernumber"] == "cli-1" && refused.CompareAndSwap(false, true) {
 			return 403, "forbidden \x1b[2J\x1b[31mred"
 		}
 		return 200, notify.AckXML(0, 0, f["billnumber"], f["packetdate"])
