@@ -148,6 +148,15 @@ func (d *Deliverer) init() {
 	})
 }
 
+// NewTransport is the HTTP transport for deliveries: the default one, keeping as many idle
+// connections per merchant as it may have attempts at once (the default keeps 2, so a
+// merchant taking 4 at a time would open a new connection for every other attempt).
+func NewTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = DefaultPerMerchant
+	return t
+}
+
 // NewOwner names a process for its claims: host, pid and a random part, so that a restarted
 // process never takes its predecessor's claims for its own.
 func NewOwner() string {

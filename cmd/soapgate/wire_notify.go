@@ -19,7 +19,7 @@ func (a *App) wireNotify() error {
 	d := &notify.Deliverer{
 		Store: a.DB, Merchants: a.Gateway.Merchants, Clock: a.Gateway.Clock,
 		Message:     notify.Message{Wire: a.Server.Wire, DSig: a.Server.DSig},
-		Client:      &http.Client{Timeout: cfg.NotifyTimeout},
+		Client:      &http.Client{Timeout: cfg.NotifyTimeout, Transport: notify.NewTransport()},
 		Retries:     cfg.NotifyRetries,
 		Concurrency: cfg.NotifyConcurrency,
 		Kick:        a.DB.Outbox(),
