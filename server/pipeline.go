@@ -5,9 +5,9 @@ import (
 	"context"
 	"net/http"
 	"reflect"
-	"time"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -96,7 +96,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	if err != nil {
 		e = gateway.AsError(err)
 		if e == gateway.ErrInternal {
-			s.Logger.Error("internal error", "path", c.r.URL.Path, "err", err)
+			s.Logger.Error("internal error", obs.KeyRequestID, obs.ID(c.r.Context()), "path", c.r.URL.Path, "err", err)
 		}
 		cs.first, cs.second = e.First, e.Second
 	} else if o.custom == nil {
@@ -104,6 +104,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 		a.records = o.resp.recordsOf(v)
 		cs.count = len(a.records)
 	}
+	obs.From(c.r.Context()).SetCodes(cs.first, cs.second)
 	switch {
 	case c.soap && e != nil:
 		w.Header().Set("Content-Type", soapContentType(c.v12))
@@ -166,9 +167,9 @@ func (s *Server) serviceHandler(svc *service, path string) http.HandlerFunc {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		start := time.Now()
-		status, op, merchant := s.serve(w, r, svc)
-		s.Logger.Info("request", "path", path, "op", op, "merchant_id", merchant, "status", status,
-			"ms", time.Since(start).Milliseconds())
+		_, op, merchant := s.serve(w, r, svc)
+		req := obs.From(r.Context()) // the access log writes the line (accesslog.go)
+		req.SetService(svc.serviceName(op))
+		req.SetMerchant(merchant)
 	}
 }

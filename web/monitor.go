@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -74,6 +75,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *monitorCtx
 			http.Redirect(w, r, "/monitor/", http.StatusSeeOther)
 			return
 		}
+		obs.From(r.Context()).SetMerchant(m.ID)
 		fn(w, r, &monitorCtx{s: s, m: m, lang: h.lang(r)})
 	}
 }
@@ -136,7 +138,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	m := h.authenticate(login, password)
 	if m == nil {
 		h.limiter.fail(ip)
-		h.Logger.Warn("monitor: failed sign-in", "ip", ip)
+		h.log(r).Warn("monitor: failed sign-in", "client", ip, obs.KeyOutcome, "refused")
 		h.signInPage(w, r, http.StatusUnauthorized, signInData{Login: login, Problem: text(lang, "mon.badlogin")})
 		return
 	}
@@ -144,7 +146,8 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	s := h.sessions.create(m.ID)
 	http.SetCookie(w, h.cookie(r, sessionCookie, s.id, 0))
 	http.SetCookie(w, h.cookie(r, csrfCookie, "", -1))
-	h.Logger.Info("monitor: signed in", "merchant_id", m.ID, "ip", ip)
+	obs.From(r.Context()).SetMerchant(m.ID)
+	h.log(r).Info("monitor: signed in", obs.KeyMerchant, m.ID, "client", ip)
 	http.Redirect(w, r, "/monitor/orders", http.StatusSeeOther)
 }
 
@@ -253,7 +256,7 @@ func (h *Handler) orderList(w http.ResponseWriter, r *http.Request, c *monitorCt
 	oq.Offset, oq.Limit = (d.Page-1)*PageSize, PageSize+1
 	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	if len(orders) > PageSize {
@@ -281,7 +284,7 @@ func (h *Handler) orderCSV(w http.ResponseWriter, r *http.Request, c *monitorCtx
 	oq, _ := filters(r.URL.Query())
 	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -50,7 +50,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -67,7 +67,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 	}
 	notes, err := h.Pages.Gateway.OrderNotifications(r.Context(), c.m, o.BillNumber)
 	if err != nil && !errors.Is(err, gateway.ErrNotFound) {
-		h.Logger.Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
+		h.log(r).Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
 		d.NotesProblem = gateway.AsError(err).Message
 	}
 	d.Notes = notes
@@ -87,7 +87,7 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -141,16 +141,13 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 		if t, ok := errorTexts[code]; ok {
 			msg = pick(t, c.lang) + " (" + e.Message + ")"
 		}
-		if e.First == 2 {
-			h.Logger.Error("monitor: action", "action", action, "billnumber", o.BillNumber, "err", err)
-		}
 		fl = &flash{Message: text(c.lang, "mon.failed") + ": " + code + " — " + msg}
 	case reply != nil:
 		fl = &flash{OK: true, Message: text(c.lang, "mon.done") + ": " + reply.Op.ExtBillNumber(reply.Order) + ", " +
 			money(reply.Op.Amount, reply.Order.Currency, c.lang) + " → " + stateLabel(c.lang, reply.Order.State) +
 			" (" + string(reply.Order.State) + ")"}
 	}
-	h.Logger.Info("monitor: action", "merchant_id", c.m.ID, "action", action, "billnumber", o.BillNumber, "ok", err == nil)
+	h.monitorOutcome(r, c, action, o, reply, err) // oplog.go
 	h.redirectWithFlash(w, r, c, o, fl)
 }
 

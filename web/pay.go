@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -21,12 +22,14 @@ func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
 	p, err := params(w, r)
 	lang := normLang(p["language"])
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	page, err := h.create(r, p)
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	http.Redirect(w, r, "/pay/order/"+page.ID, http.StatusSeeOther)
@@ -45,7 +48,8 @@ func (h *Handler) create(r *http.Request, p map[string]string) (*gateway.Page, e
 	if err != nil {
 		return nil, err
 	}
-	h.Logger.Info("payment page", "merchant_id", m.ID, "billnumber", order.BillNumber)
+	obs.From(r.Context()).SetMerchant(m.ID)
+	h.log(r).Info("payment page: order created", obs.KeyMerchant, m.ID, "billnumber", order.BillNumber)
 	return page, nil
 }
 
@@ -77,7 +81,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	if err != nil {
-		h.errorPage(w, langRU, err)
+		h.errorPage(w, r, langRU, err)
 		return
 	}
 	lang := page.Language
@@ -160,7 +164,8 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	card := gateway.CardData{Number: f.Get("CardNumber"), ExpMonth: strings.TrimSpace(f.Get("ExpireMonth")),
 		ExpYear: strings.TrimSpace(f.Get("ExpireYear")), CVC: strings.TrimSpace(f.Get("CVC2")), Holder: strings.TrimSpace(f.Get("Cardholder"))}
-	_, challenged, err := h.Pages.Submit(r.Context(), id, f.Get("token"), card)
+	reply, challenged, err := h.Pages.Submit(r.Context(), id, f.Get("token"), card)
+	h.pageOutcome(r, "card", reply, challenged, err)
 	switch e := gateway.AsError(err); {
 	case err == nil || challenged || errors.Is(err, gateway.ErrPageUsed):
 	case errors.Is(err, gateway.ErrNotFound):
@@ -171,8 +176,8 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 		h.showPageWith(w, r, http.StatusBadRequest, &payData{Error: e.Message, Holder: card.Holder, Month: card.ExpMonth, Year: card.ExpYear})
 		return
 	default:
-		// The order keeps its state (In Process with the card: Recover settles it); show the page.
-		h.Logger.Error("web: card submit", "err", err)
+		// The order keeps its state (In Process with the card: Recover settles it); show the
+		// page. pageOutcome logged the error.
 	}
 	h.afterPost(w, r, id)
 }
@@ -185,14 +190,11 @@ func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pay/order/"+id, http.StatusSeeOther)
 		return
 	}
-	_, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
-	switch {
-	case err == nil || errors.Is(err, gateway.ErrPageUsed):
-	case errors.Is(err, gateway.ErrNotFound):
+	reply, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
+	h.pageOutcome(r, "3-D Secure code", reply, false, err)
+	if errors.Is(err, gateway.ErrNotFound) {
 		h.notFound(w, r)
 		return
-	default:
-		h.Logger.Error("web: 3-D Secure submit", "err", err)
 	}
 	h.afterPost(w, r, id)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -23,21 +24,25 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := params(w, r)
 	if err != nil {
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
 	if _, err := h.Pages.Gateway.Merchants.Authenticate(p["merchant_id"], p["login"], p["password"]); err != nil {
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
 	page, err := h.create(r, p)
 	if err != nil {
 		if gateway.AsError(err).First == 2 {
-			h.Logger.Error("web: payrequest", "err", err)
+			h.log(r).Error("web: payrequest", "err", err)
 		}
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
+	obs.From(r.Context()).SetCodes(0, 0)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]string{
 		"URL":            wire.BaseURL(h.PublicURL, r) + "/pay/order/" + page.ID,

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -47,8 +46,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", cfg.Resolve(cfg.Database.Path), "clock", cfg.Clock)
-			return app.Run(ctx, ln)
+			return app.Run(ctx, ln) // logs the start-up banner (ops.go)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "config.yaml", "configuration file")
@@ -77,12 +75,20 @@ type App struct {
 	Server  *server.Server
 	HTTP    *http.Server
 	Logger  *slog.Logger
+	Metrics *server.Metrics
+	Health  *server.Health
+	Build   server.BuildInfo
+
+	ops *opsServer // /metrics, /healthz and /readyz on metrics.listen; nil when unset
 
 	background []func(ctx context.Context) // long-running workers, started by Run
 }
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
 func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
+	if err := checkStart(cfg); err != nil { // ops.go
+		return nil, err
+	}
 	merchants, err := cfg.BuildMerchants()
 	if err != nil {
 		return nil, err
@@ -99,8 +105,13 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, DB: db, Logger: logger}
+	app := &App{Config: cfg, DB: db, Logger: logger, Metrics: server.NewMetrics(), Build: server.ReadBuildInfo()}
+	db.OnCommit = app.Metrics.ObserveCommit
 	if err := app.wire(merchants, key, certPEM); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := app.wireOps(); err != nil { // ops.go
 		db.Close()
 		return nil, err
 	}
@@ -119,7 +130,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		clock = testClock
 	}
 	proc := processor.Test{}
-	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
+	gw := &gateway.Gateway{Store: a.DB, Processor: a.Metrics.Processor(proc), Clock: clock, Merchants: merchants,
 		Logger: logger, Jobs: &gateway.Jobs{}}
 	a.Gateway = gw
 	if n, err := gw.Recover(context.Background()); err != nil {
@@ -128,7 +139,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		logger.Info("settled interrupted payments", "count", n)
 	}
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
-		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
+		CertPEM: certPEM, Ping: a.DB.Ping, Health: a.health(), Logger: logger,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
 	a.Server = srv
 	var err error
@@ -151,9 +162,12 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
+	if cfg.Metrics.Listen == "" {
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+	}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           server.Recoverer(logger, mux),
+		Handler:           server.AccessLog(logger, a.Metrics, server.Recoverer(logger, mux)),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
@@ -176,28 +190,25 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			worker(bg)
 		}()
 	}
-	defer func() { stopBG(); wg.Wait() }()
+	defer func() { stopBG(); wg.Wait() }() // at once when serving failed; shutdown waits itself
 
+	defer a.stopOps()
+	a.startOps()
 	errc := make(chan error, 1)
 	go func() {
 		if tc := a.Config.TLS; tc.CertFile != "" {
-			errc <- a.HTTP.ServeTLS(ln, a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
+			errc <- a.HTTP.ServeTLS(a.Metrics.Listener(ln), a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
 			return
 		}
-		errc <- a.HTTP.Serve(ln)
+		errc <- a.HTTP.Serve(a.Metrics.Listener(ln))
 	}()
+	a.banner(ln.Addr())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	a.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := a.HTTP.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return a.shutdown(stopBG, &wg)
 }
 
 func (a *App) runJobs(ctx context.Context) {
@@ -216,4 +227,12 @@ func (a *App) runJobs(ctx context.Context) {
 }
 
 // Close stops the database writer after what is queued.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.ops != nil {
+		a.ops.ln.Close() // when Run never served it
+	}
+	start := time.Now()
+	err := a.DB.Close()
+	a.Logger.Info("database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds())
+	return err
+}
