@@ -22,10 +22,11 @@ const (
 // Request is what is known of one request so far. Handlers set fields through its methods,
 // which are safe for the goroutines a handler may start.
 type Request struct {
-	ID     string
-	Logger *slog.Logger // the server's logger with the request id attached
+	ID   string
+	Base *slog.Logger // the server's logger; Logger adds the request id
 
 	mu       sync.Mutex
+	logger   *slog.Logger
 	service  string
 	merchant string
 	codes    [2]int
@@ -49,10 +50,21 @@ func From(ctx context.Context) *Request {
 // Logger is the request's logger (it names the request id) when ctx carries a request,
 // else fallback.
 func Logger(ctx context.Context, fallback *slog.Logger) *slog.Logger {
-	if req := From(ctx); req != nil && req.Logger != nil {
-		return req.Logger
+	if req := From(ctx); req != nil && req.Base != nil {
+		return req.Logger()
 	}
 	return fallback
+}
+
+// Logger is the base logger with the request id attached, made on first use: most
+// requests log only their access line, which names the id itself.
+func (r *Request) Logger() *slog.Logger {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.logger == nil {
+		r.logger = r.Base.With(KeyRequestID, r.ID)
+	}
+	return r.logger
 }
 
 // ID is the request id ctx carries, or "".

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"soapgate/obs"
@@ -37,7 +38,7 @@ func saneRequestID(s string) bool {
 // The line names the request id, method, path (never the query, which may hold what a
 // client should not have sent there), service, merchant, client address, the answer's
 // firstcode and secondcode, HTTP status and duration. A failed login (10/100) is logged at
-// WARN. Handlers reach the request's record with obs.From(r.Context()).
+// WARN. A payment page's id ({id} in its route) is not logged. Handlers reach the request's record with obs.From(r.Context()).
 func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -46,7 +47,7 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			id = rand.Text()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		req := &obs.Request{ID: id, Logger: logger.With(obs.KeyRequestID, id)}
+		req := &obs.Request{ID: id, Base: logger}
 		r = r.WithContext(obs.With(r.Context(), req))
 		sw := &statusWriter{ResponseWriter: w}
 		m.begin()
@@ -72,14 +73,20 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 		}
 		m.request(service, code, status, d)
 
-		level, msg := slog.LevelInfo, "request"
+		level := slog.LevelInfo
 		if first == 10 && second == 100 {
-			level, msg = slog.LevelWarn, "request: authentication failed"
+			level = slog.LevelWarn // a failed login
+		}
+		path := r.URL.Path
+		if capability := r.PathValue("id"); capability != "" {
+			// A payment page's id is a capability (whoever has it can pay the order): the
+			// log names the route instead; the page's own lines name the billnumber.
+			path = strings.Replace(path, capability, "{id}", 1)
 		}
 		attrs := []slog.Attr{
 			slog.String(obs.KeyRequestID, id),
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", path),
 			slog.String(obs.KeyService, service),
 			slog.String(obs.KeyMerchant, merchant),
 			slog.String("client", wire.ClientIP(r)),
@@ -88,7 +95,7 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			attrs = append(attrs, slog.Int("firstcode", first), slog.Int("secondcode", second))
 		}
 		attrs = append(attrs, slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000))
-		logger.LogAttrs(r.Context(), level, msg, attrs...)
+		logger.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 

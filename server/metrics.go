@@ -99,7 +99,9 @@ func (m *Metrics) ObserveCommit(size int, d time.Duration) {
 }
 
 // Listener counts the connections accepted on ln while they are open.
-func (m *Metrics) Listener(ln net.Listener) net.Listener { return &countingListener{Listener: ln, g: m.conns} }
+func (m *Metrics) Listener(ln net.Listener) net.Listener {
+	return &countingListener{Listener: ln, g: m.conns}
+}
 
 type countingListener struct {
 	net.Listener

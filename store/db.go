@@ -86,7 +86,7 @@ func Open(path string) (*DB, error) {
 	if err := db.init(); err != nil {
 		w.Close()
 		r.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, asDamaged(err))
 	}
 	db.wg.Add(1)
 	go db.writer()

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mattn/go-sqlite3"
+
 	"soapgate/gateway"
 )
 
@@ -51,32 +53,47 @@ func checkFolder(path string) error {
 // index-to-table cross-check of integrity_check, so it stays quick on a large file). A
 // damaged file stops the start here, rather than answering 2/1 to every request later.
 func (db *DB) quickCheck() error {
+	const maxProblems = 5 // enough to say where; the rest would drown the message
 	rows, err := db.w.Query("PRAGMA quick_check(20)")
 	if err != nil {
-		return damaged(err)
+		return damaged("PRAGMA quick_check", err)
 	}
 	defer rows.Close()
 	var problems []string
 	for rows.Next() {
 		var line string
 		if err := rows.Scan(&line); err != nil {
-			return damaged(err)
+			return damaged("PRAGMA quick_check", err)
 		}
 		if line != "ok" {
-			problems = append(problems, line)
+			// One row may hold several lines; the message stays one line.
+			problems = append(problems, strings.Split(strings.TrimSpace(line), "\n")...)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return damaged(err)
+		return damaged("PRAGMA quick_check", err)
 	}
 	if len(problems) > 0 {
-		return damaged(errors.New(strings.Join(problems, "; ")))
+		if len(problems) > maxProblems {
+			problems = append(problems[:maxProblems], fmt.Sprintf("and %d more", len(problems)-maxProblems))
+		}
+		return damaged("PRAGMA quick_check", errors.New(strings.Join(problems, "; ")))
 	}
 	return nil
 }
 
-func damaged(err error) error {
-	return fmt.Errorf("the database file is damaged (PRAGMA quick_check: %v); restore it from a backup, or move it aside to start empty", err)
+// asDamaged names a corruption SQLite reports before quick_check runs (opening a
+// connection already reads the header and the schema) the same way.
+func asDamaged(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrCorrupt || se.Code == sqlite3.ErrNotADB) {
+		return damaged("sqlite", err)
+	}
+	return err
+}
+
+func damaged(by string, err error) error {
+	return fmt.Errorf("the database file is damaged (%s: %v); restore it from a backup, or move it aside to start empty", by, err)
 }
 
 // Writable checks that the database takes a write and that every migration this binary

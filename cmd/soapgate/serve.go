@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rsa"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -54,14 +55,16 @@ func serveCmd() *cobra.Command {
 }
 
 // newLogger logs as log.format and log.level say, to standard error.
-func newLogger(cfg *config.Config) *slog.Logger {
+func newLogger(cfg *config.Config) *slog.Logger { return newLoggerTo(cfg, os.Stderr) }
+
+func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config.Load
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // JobInterval is how often due work runs on its own (the test clock also runs it on each move).
