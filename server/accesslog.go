@@ -34,11 +34,16 @@ func saneRequestID(s string) bool {
 	return true
 }
 
+// probes are the routes monitoring calls all the time; their successful answers are logged
+// at DEBUG.
+var probes = map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /metrics": true}
+
 // AccessLog gives each request an id, writes one log line per request and counts it in m.
 // The line names the request id, method, path (never the query, which may hold what a
 // client should not have sent there), service, merchant, client address, the answer's
 // firstcode and secondcode, HTTP status and duration. A failed login (10/100) is logged at
-// WARN. A payment page's id ({id} in its route) is not logged. Handlers reach the request's record with obs.From(r.Context()).
+// WARN; successful probes (/healthz, /readyz, /metrics) at DEBUG. A payment page's id ({id}
+// in its route) is not logged. Handlers reach the request's record with obs.From(r.Context()).
 func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -74,8 +79,11 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 		m.request(service, code, status, d)
 
 		level := slog.LevelInfo
-		if first == 10 && second == 100 {
+		switch {
+		case first == 10 && second == 100:
 			level = slog.LevelWarn // a failed login
+		case status < 300 && probes[r.Pattern]:
+			level = slog.LevelDebug // probes and scrapes every few seconds would drown the rest
 		}
 		path := r.URL.Path
 		if capability := r.PathValue("id"); capability != "" {

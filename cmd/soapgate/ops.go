@@ -168,7 +168,8 @@ func hostPort(addr net.Addr) string {
 
 // shutdown drains the gateway and logs each step: /readyz turns 503, the listener closes
 // and requests in flight finish, then the background work (notification attempts in
-// flight, due jobs) ends. The database writer commits what is queued in Close.
+// flight, due jobs) ends. The database writer commits what is queued in Close, which logs
+// the end.
 func (a *App) shutdown(stopBG context.CancelFunc, workers *sync.WaitGroup) error {
 	start := time.Now()
 	a.Health.Drain()
@@ -188,6 +189,6 @@ func (a *App) shutdown(stopBG context.CancelFunc, workers *sync.WaitGroup) error
 	workers.Wait()
 	a.Logger.Info("shutdown: background work ended (notification attempts in flight recorded, due jobs stopped)",
 		"waited_ms", time.Since(bg).Milliseconds())
-	a.Logger.Info("shutdown complete", "took_ms", time.Since(start).Milliseconds(), "at", time.Now().UTC().Format(time.RFC3339))
+	a.Logger.Info("shutdown: serving stopped", "took_ms", time.Since(start).Milliseconds())
 	return err
 }

@@ -72,8 +72,8 @@ func TestHealth_ReadyAndDrain(t *testing.T) {
 	ts.app = nil
 	logs.one(t, "msg", "shutting down: /readyz answers 503, waiting for requests in flight", "in_flight", "1")
 	logs.one(t, "msg", "shutdown: requests in flight finished")
-	logs.one(t, "msg", "shutdown complete")
-	logs.one(t, "msg", "database closed, queued writes committed")
+	logs.one(t, "msg", "shutdown: serving stopped")
+	logs.one(t, "msg", "shutdown complete: database closed, queued writes committed")
 }
 
 // TestHealth_DatabaseGone: a closed database makes /healthz and /readyz answer 503.

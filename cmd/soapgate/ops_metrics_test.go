@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -121,6 +123,9 @@ func TestMetrics_MoveWithTraffic(t *testing.T) {
 	if after.value("go_goroutines") <= 0 || after.value("process_resident_memory_bytes") <= 0 {
 		t.Error("the Go and process collectors are missing")
 	}
+	// Every series the Grafana dashboard queries exists.
+	dashboardMetrics(t, after)
+
 	// A client's text never becomes a label: an unknown operation is "unknown".
 	ts.soap(t, "/orderstate/orderstate.cfm", "drop_table_orders", demo)
 	if got := scrapeMetrics(t, ts.URL+"/metrics").value("soapgate_requests_total", "service", "unknown", "code", "1/1"); got != 1 {
@@ -169,4 +174,44 @@ func getJSON(t testing.TB, url string) (int, map[string]any) {
 		t.Errorf("%s: Content-Type %q", url, res.Header.Get("Content-Type"))
 	}
 	return res.StatusCode, out
+}
+
+// dashboardMetrics checks that each metric docs/grafana-dashboard.json queries is one the
+// gateway exposes, so that the dashboard cannot drift from the code.
+func dashboardMetrics(t *testing.T, s scrape) {
+	t.Helper()
+	b, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	names := regexp.MustCompile(`\b((?:soapgate|go|process)_[a-z_]+)`)
+	seen := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, m := range names.FindAllStringSubmatch(tg.Expr, -1) {
+				name := m[1]
+				for _, suffix := range []string{"_bucket", "_count", "_sum"} {
+					if base := strings.TrimSuffix(name, suffix); base != name && s[base] != nil {
+						name = base
+					}
+				}
+				if s[name] == nil {
+					t.Errorf("dashboard panel %q queries %s, which /metrics does not expose", p.Title, m[1])
+				}
+				seen++
+			}
+		}
+	}
+	if seen < 10 {
+		t.Fatalf("the dashboard queries only %d metrics", seen)
+	}
 }

@@ -158,6 +158,10 @@ func TestLogs_OneLinePerRequestAndNoSecrets(t *testing.T) {
 	ts.soap(t, "/cancel/wscancel.cfm", "WSCancelRequestParams", with("billnumber", "9999999999999999"))
 	logs.one(t, "msg", "request", "service", "wscancel", "firstcode", "10", "secondcode", "201")
 
+	// Probes are logged at DEBUG (log.level debug shows them).
+	getJSON(t, ts.URL+"/healthz")
+	logs.one(t, "msg", "request", "path", "/healthz", "level", "DEBUG", "status", "200")
+
 	// A failed login is a WARN line with 10/100, whatever the transport.
 	ts.form(t, "/orderstate/orderstate.cfm", with("ordernumber", "log-1", "password", "Wr0ngPassw0rd"))
 	ts.post(t, "/pay/payrequest.cfm", "application/json", `{"merchant_id":"700001","login":"demo_login","password":"An0therWr0ng","ordernumber":"x","orderamount":"1.00"}`)

@@ -236,6 +236,7 @@ func (a *App) Close() error {
 	}
 	start := time.Now()
 	err := a.DB.Close()
-	a.Logger.Info("database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds())
+	a.Logger.Info("shutdown complete: database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds(),
+		"at", time.Now().UTC().Format(time.RFC3339Nano))
 	return err
 }
