@@ -112,3 +112,17 @@ func (r *Request) Snapshot() (service, merchant string, first, second int, ok bo
 	defer r.mu.Unlock()
 	return r.service, r.merchant, r.codes[0], r.codes[1], r.hasCodes
 }
+
+// Merchant is a merchant id as a log line may show it. Ids are digits; anything else a
+// client sent as merchant_id (a login or a password in the wrong field) is not repeated.
+func Merchant(id string) string {
+	if len(id) > 32 {
+		return "(invalid)"
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return "(invalid)"
+		}
+	}
+	return id
+}

@@ -86,6 +86,9 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			level = slog.LevelDebug // probes and scrapes every few seconds would drown the rest
 		}
 		path := r.URL.Path
+		if len(path) > maxLoggedPath {
+			path = path[:maxLoggedPath] + "…"
+		}
 		if capability := r.PathValue("id"); capability != "" {
 			// A payment page's id is a capability (whoever has it can pay the order): the
 			// log names the route instead; the page's own lines name the billnumber.
@@ -96,7 +99,7 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			slog.String("method", r.Method),
 			slog.String("path", path),
 			slog.String(obs.KeyService, service),
-			slog.String(obs.KeyMerchant, merchant),
+			slog.String(obs.KeyMerchant, obs.Merchant(merchant)),
 			slog.String("client", wire.ClientIP(r)),
 		}
 		if hasCodes {
@@ -135,6 +138,9 @@ func (w *statusWriter) Flush() {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// maxLoggedPath bounds the path a line repeats: a client chooses it.
+const maxLoggedPath = 256
 
 // serviceName is the service table's name of the operation a call named, for the log and
 // the metrics: the path's first operation when the call failed before naming one, and

@@ -31,7 +31,7 @@ func (h *Handler) refused(r *http.Request, what, merchantID string, err error) {
 	if e.First == 10 && e.Second == 100 {
 		level = slog.LevelWarn
 	}
-	h.log(r).Log(r.Context(), level, what+": refused", obs.KeyMerchant, merchantID, obs.KeyOutcome, "refused",
+	h.log(r).Log(r.Context(), level, what+": refused", obs.KeyMerchant, obs.Merchant(merchantID), obs.KeyOutcome, "refused",
 		"firstcode", e.First, "secondcode", e.Second, "reason", e.Message)
 }
 

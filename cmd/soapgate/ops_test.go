@@ -172,6 +172,10 @@ func TestLogs_OneLinePerRequestAndNoSecrets(t *testing.T) {
 		}
 	}
 
+	// A secret sent in the wrong field is not repeated: merchant ids are digits.
+	ts.form(t, "/orderstate/orderstate.cfm", with("merchant_id", "MisplacedS3cret", "ordernumber", "log-1"))
+	logs.one(t, "msg", "request", "path", "/orderstate/orderstate.cfm", "merchant_id", "(invalid)", "firstcode", "5", "secondcode", "100")
+
 	// The payment page: refused request, approved, declined, 3-D Secure with a right code.
 	w := newWebClient(t, ts)
 	w.post("/pay/order.cfm", url.Values{"Merchant_ID": {"700001"}, "OrderNumber": {"log-bad"}, "OrderAmount": {"1.2.3"}})
@@ -225,7 +229,7 @@ func TestLogs_OneLinePerRequestAndNoSecrets(t *testing.T) {
 	keyLine := strings.Split(string(key), "\n")[1] // a line of the key's base64
 	all := logs.String()
 	for _, secret := range []string{strings.TrimPrefix(page, "/pay/order/"), pan, pagePAN, "4000000000003063", "demo_password1", "Wr0ngPassw0rd", "An0therWr0ng",
-		"Wr0ngMonitorPass", "demo-secret", "PRIVATE KEY", keyLine, `"` + cvc + `"`, "=" + cvc, ">" + cvc + "<", `"` + pageCVC + `"`, "=" + pageCVC} {
+		"Wr0ngMonitorPass", "MisplacedS3cret", "demo-secret", "PRIVATE KEY", keyLine, `"` + cvc + `"`, "=" + cvc, ">" + cvc + "<", `"` + pageCVC + `"`, "=" + pageCVC} {
 		if strings.Contains(all, secret) {
 			t.Errorf("the log contains %q", secret)
 		}
