@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"soapgate/auth"
 	"soapgate/gateway"
 	"soapgate/wire"
 )
@@ -45,6 +46,9 @@ type Handler struct {
 	// PublicURL is the gateway's address as customers reach it; when set, payment links use
 	// it instead of the request's scheme and Host.
 	PublicURL string
+	// Auth counts failed sign-ins together with the web services' failed authentications
+	// (one limiter for both); nil leaves only the monitor's own early slowdown.
+	Auth *auth.Limiter
 
 	tmpl     map[string]*template.Template
 	sessions *sessions

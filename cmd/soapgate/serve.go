@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"soapgate/auth"
 	"soapgate/config"
 	"soapgate/gateway"
 	"soapgate/processor"
@@ -129,7 +130,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
 		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
-		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
+		Limiter: auth.NewLimiter(nil)}
 	a.Server = srv
 	var err error
 	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
