@@ -49,6 +49,12 @@ func Guard(m *gateway.Merchant, s *Signed, get func(string) string) error {
 	return nil
 }
 
+// SignatureVerified reports whether a request that passed Guard carried a verified
+// Signature (a merchant with request_signature off has none verified).
+func SignatureVerified(m *gateway.Merchant, get func(string) string) bool {
+	return m.RequestSignature != "off" && get("signature") != ""
+}
+
 // BaseURL is the gateway's address for absolute URLs written in an answer: publicURL when
 // configured (then neither the Host header a client chooses nor a cache in front of the
 // gateway can change it), else the request's own scheme and Host.
