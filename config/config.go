@@ -30,8 +30,8 @@ type Config struct {
 	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
 	// for every absolute URL it writes: WSDL soap:address and payment links.
 	PublicURL string `mapstructure:"public_url"`
-	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto would be believed (planned,
-	// issue 10: today no proxy header is believed, which is the safe reading).
+	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto are believed; nobody else's
+	// (none by default).
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 	TLS            struct {
 		CertFile string `mapstructure:"cert_file"` // both set: the listener speaks HTTPS

@@ -117,7 +117,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 	if d.Merchant == "" {
 		d.Merchant = m.ID
 	}
-	v := &view{Lang: lang, Data: d}
+	v := &view{Lang: lang, Data: d, Secure: isTLS(r)}
 	live := h.Pages.Gateway.Clock.Now().Before(page.Expires)
 	if detail.Order.State == gateway.StateInProcess {
 		switch {

@@ -143,6 +143,9 @@ type view struct {
 	Query string // the monitor's current query, for the language switch
 	// Refresh makes the page reload itself after this many seconds (meta refresh, no script).
 	Refresh int
+	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
+	// say the card travels over a secure connection.
+	Secure bool
 }
 
 // T returns a text in the view's language.
@@ -328,4 +331,4 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 	}
 }
 
-func isTLS(r *http.Request) bool { return r.TLS != nil }
+func isTLS(r *http.Request) bool { return wire.IsHTTPS(r) }

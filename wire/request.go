@@ -62,13 +62,14 @@ func BaseURL(publicURL string, r *http.Request) string {
 	if publicURL != "" {
 		return strings.TrimSuffix(publicURL, "/")
 	}
-	if r.TLS != nil {
+	if IsHTTPS(r) {
 		return "https://" + r.Host
 	}
 	return "http://" + r.Host
 }
 
-// ClientIP is the address of the peer that sent r (no proxy headers are trusted).
+// ClientIP is the address of the client that sent r: the peer, or the client a trusted proxy
+// forwarded for (Proxies.Handler rewrites RemoteAddr).
 func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

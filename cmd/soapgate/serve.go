@@ -153,9 +153,13 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
+	proxies, err := wire.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("trusted_proxies: %w", err)
+	}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           server.Recoverer(logger, mux),
+		Handler:           server.Recoverer(logger, proxies.Handler(mux)),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
