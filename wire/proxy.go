@@ -36,6 +36,9 @@ func ParseProxies(cidrs []string) (Proxies, error) {
 	return ps, nil
 }
 
+// Contains reports whether a is one of the trusted proxies.
+func (ps Proxies) Contains(a netip.Addr) bool { return ps.trusted(a) }
+
 func (ps Proxies) trusted(a netip.Addr) bool {
 	a = a.Unmap()
 	for _, p := range ps {
