@@ -274,7 +274,9 @@ func checkItem(n int, ji jsonItem, defTax string, defMode int) (ReceiptItem, err
 	if it.Amount, ok = ParseAmount(ji.Amount.text); !ok {
 		return bad("amount is missing or not a valid amount")
 	}
-	if want, exact := lineAmount(it.Price, it.Quantity); !exact || want != it.Amount {
+	if want, fits := lineAmount(it.Price, it.Quantity); !fits {
+		return bad("amount %s is not price × quantity (%s × %s is too large)", it.Amount, it.Price, it.Quantity)
+	} else if want != it.Amount {
 		return bad("amount %s is not price × quantity (%s × %s = %s)", it.Amount, it.Price, it.Quantity, want)
 	}
 	tax, err := parseTax("tax", ji.Tax.text)
@@ -294,7 +296,7 @@ func checkItem(n int, ji jsonItem, defTax string, defMode int) (ReceiptItem, err
 	return it, nil
 }
 
-// lineAmount is price × quantity rounded half up to the kopeck; exact is false when it does
+// lineAmount is price × quantity rounded half up to the kopeck; fits is false when it does
 // not fit an Amount (then no amount can match it).
 func lineAmount(price Amount, q Quantity) (Amount, bool) {
 	p := new(big.Int).Mul(big.NewInt(int64(price)), big.NewInt(int64(q)))
