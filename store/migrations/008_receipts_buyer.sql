@@ -4,7 +4,8 @@ ALTER TABLE orders ADD COLUMN homephone TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN workphone TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN fax       TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN country   TEXT NOT NULL DEFAULT '';
-ALTER TABLE orders ADD COLUMN state_region TEXT NOT NULL DEFAULT '';  -- "state" is the order's state
+-- The buyer's State parameter; "state" is the order's state.
+ALTER TABLE orders ADD COLUMN state_region TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN city      TEXT NOT NULL DEFAULT '';
 ALTER TABLE orders ADD COLUMN zip       TEXT NOT NULL DEFAULT '';
 
