@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"html"
+	"io"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -447,4 +450,27 @@ func TestBuyerFields_StoredAndShown(t *testing.T) {
 	if page := w.get("/monitor/orders/" + billOf(t, ts, "by-6")).Body; !strings.Contains(page, "line 1\nline 2") {
 		t.Fatal("the address with a line break is not kept")
 	}
+}
+
+// BenchmarkSilentpayReceipt_SOAP is BenchmarkSilentpay_SOAP with a two-line receipt: checked,
+// kept and fiscalised with each payment. Compare the two within one run.
+func BenchmarkSilentpayReceipt_SOAP(b *testing.B) {
+	ts := startServer(b)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var n atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			body := envelope("silentpay", card("ordernumber", "bpr-"+itoa(n.Add(1)), "chequeitems", twoLines, "taxationsystem", "1"))
+			res, err := client.Post(ts.URL+"/pay/silentpay.cfm", "text/xml", strings.NewReader(body))
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				b.Fatalf("status %d", res.StatusCode)
+			}
+		}
+	})
 }
