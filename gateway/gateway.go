@@ -289,8 +289,8 @@ func parseFlag(name, s string) (bool, error) {
 
 func validateCard(c CardData) error {
 	n := c.Number
-	if len(n) < 12 || len(n) > 19 || !allDigits(n) {
-		return Invalid(CodeParam, "cardnumber must be 12 to 19 digits")
+	if len(n) < 13 || len(n) > 19 || !allDigits(n) {
+		return Invalid(CodeParam, "cardnumber must be 13 to 19 digits")
 	}
 	if len(c.ExpMonth) < 1 || len(c.ExpMonth) > 2 || !allDigits(c.ExpMonth) || atoi(c.ExpMonth) < 1 || atoi(c.ExpMonth) > 12 {
 		return Invalid(CodeParam, "expiremonth must be 1 to 12")

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -81,6 +82,7 @@ type App struct {
 
 	background []func(ctx context.Context) // long-running workers, started by Run
 	connLimits server.ConnLimits           // caps on open connections, applied by Run
+	lock       *store.ServeLock            // this process's claim on the database file
 }
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
@@ -97,13 +99,23 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
-	db, err := store.Open(cfg.Resolve(cfg.Database.Path))
+	dbPath := cfg.Resolve(cfg.Database.Path)
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
+		return nil, fmt.Errorf("database folder: %w", err)
+	}
+	lock, err := store.LockForServe(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, DB: db, Logger: logger}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock}
 	if err := app.wire(merchants, key, certPEM); err != nil {
 		db.Close()
+		lock.Release()
 		return nil, err
 	}
 	return app, nil
@@ -160,7 +172,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	lim := cfg.Limits
 	a.connLimits = server.ConnLimits{Total: min(lim.MaxConnections, server.DescriptorBudget(256)), PerAddress: lim.MaxConnectionsPerAddress,
-		Exempt: proxies.Contains,
+		Exempt:  proxies.Contains,
 		Refused: refusedLog(logger)}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
@@ -228,7 +240,11 @@ func (a *App) runJobs(ctx context.Context) {
 }
 
 // Close stops the database writer after what is queued.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.lock.Release()
+	return err
+}
 
 // refusedLog logs connections closed over a cap at most once a second, with how many were
 // closed since the last line: a flood of them must not become a flood of log lines.
