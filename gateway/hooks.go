@@ -25,6 +25,8 @@ type PayExtras struct {
 	MaxDate    time.Time // the first instant past recurringmaxdate; zero: none
 
 	UsedToken string // tokenpay: the saved card the payment was made with
+
+	Receipt *ReceiptSpec // the fiscal receipt's lines; nil: no receipt
 }
 
 // empty reports whether the payment asked nothing beyond the charge.
@@ -40,6 +42,9 @@ func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
 	x := &PayExtras{Recurring: req.Recurring}
 	var err error
 	if x.CustomerNumber, err = parseCustomerNumber(req.CustomerNumber); err != nil {
+		return nil, err
+	}
+	if x.Receipt, err = checkPurchase(&req); err != nil {
 		return nil, err
 	}
 	r := req.Recurring
@@ -103,7 +108,15 @@ func optionalAmount(name, s string) (Amount, error) {
 
 // extrasCreated keeps a payment's extras beside its In Process order, so that they survive
 // until the outcome is known (also across a crash).
-func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extras *PayExtras) error {
+func (g *Gateway) extrasCreated(tx interface {
+	RecurringTx
+	ReceiptTx
+}, m *Merchant, order *Order, extras *PayExtras) error {
+	if extras != nil && extras.Receipt != nil {
+		if err := tx.InsertReceiptSpec(order.ID, extras.Receipt); err != nil {
+			return err
+		}
+	}
 	if extras == nil || extras.empty() {
 		return nil
 	}

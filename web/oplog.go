@@ -18,20 +18,18 @@ import (
 func (h *Handler) log(r *http.Request) *slog.Logger { return obs.Logger(r.Context(), h.Logger) }
 
 // refused logs a payment request the page or the payment link refused, with its codes, and
-// hands the codes to the access log (10/100 is logged there at WARN).
+// hands the codes to the access log.
 func (h *Handler) refused(r *http.Request, what, merchantID string, err error) {
 	e := gateway.AsError(err)
 	req := obs.From(r.Context())
 	req.SetMerchant(merchantID)
 	req.SetCodes(e.First, e.Second)
-	if e.First == 2 {
-		return // not a refusal: errorPage or the payment link logs the internal error
+	if e.First == 2 || e.First == 10 && e.Second == 100 {
+		// An internal error is logged where it is answered; a failed login where the
+		// credentials are checked (and by the access log, at WARN).
+		return
 	}
-	level := slog.LevelInfo
-	if e.First == 10 && e.Second == 100 {
-		level = slog.LevelWarn
-	}
-	h.log(r).Log(r.Context(), level, what+": refused", obs.KeyMerchant, obs.Merchant(merchantID), obs.KeyOutcome, "refused",
+	h.log(r).Info(what+": refused", obs.KeyMerchant, obs.Merchant(merchantID), obs.KeyOutcome, "refused",
 		"firstcode", e.First, "secondcode", e.Second, "reason", e.Message)
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"soapgate/auth"
 	"soapgate/gateway"
 	"soapgate/wire"
 )
@@ -45,6 +46,9 @@ type Handler struct {
 	// PublicURL is the gateway's address as customers reach it; when set, payment links use
 	// it instead of the request's scheme and Host.
 	PublicURL string
+	// Auth counts failed sign-ins together with the web services' failed authentications
+	// (one limiter for both); nil leaves only the monitor's own early slowdown.
+	Auth *auth.Limiter
 
 	tmpl     map[string]*template.Template
 	sessions *sessions
@@ -139,6 +143,9 @@ type view struct {
 	Query string // the monitor's current query, for the language switch
 	// Refresh makes the page reload itself after this many seconds (meta refresh, no script).
 	Refresh int
+	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
+	// say the card travels over a secure connection.
+	Secure bool
 }
 
 // T returns a text in the view's language.
@@ -316,12 +323,16 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 		OrderNumber: p["ordernumber"], Amount: p["orderamount"], Currency: p["ordercurrency"],
 		Comment: p["ordercomment"], TwoStage: p["delay"],
 		Customer: gateway.Customer{FirstName: p["firstname"], LastName: p["lastname"], MiddleName: p["middlename"],
-			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip},
+			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip,
+			Buyer: gateway.Buyer{Address: p["address"], HomePhone: p["homephone"], WorkPhone: p["workphone"], Fax: p["fax"],
+				Country: p["country"], State: p["state"], City: p["city"], Zip: p["zip"]}},
 		CustomerNumber: p["customernumber"],
+		Receipt: gateway.ReceiptRequest{ChequeItems: p["chequeitems"], Generate: p["generatereceipt"], Tax: p["tax"],
+			Line: p["receiptline"], FPMode: p["fpmode"], TaxationSystem: p["taxationsystem"]},
 		Recurring: gateway.RecurringRequest{Indicator: p["recurringindicator"], MinAmount: p["recurringminamount"],
 			MaxAmount: p["recurringmaxamount"], Period: p["recurringperiod"], MaxDate: p["recurringmaxdate"]},
 		Language: p["language"], ReturnURL: p["url_return"], ReturnOK: p["url_return_ok"], ReturnNo: p["url_return_no"],
 	}
 }
 
-func isTLS(r *http.Request) bool { return r.TLS != nil }
+func isTLS(r *http.Request) bool { return wire.IsHTTPS(r) }
