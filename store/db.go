@@ -57,7 +57,7 @@ type writeReq struct {
 
 // Open opens or creates the database file, checks the pragmas and runs migrations.
 func Open(path string) (*DB, error) {
-	if err := checkFolder(path); err != nil { // stats.go
+	if err := CheckFolder(path); err != nil { // stats.go
 		return nil, err
 	}
 	q := url.Values{}

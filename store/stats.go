@@ -19,12 +19,16 @@ import (
 // What operators look at: start-up checks of the file, readiness, and the outbox's numbers
 // for /metrics. Kept apart from the writer and the domain queries.
 
-// checkFolder makes sure the database's folder exists and that this process may create
+// CheckFolder makes sure the database's folder exists and that this process may create
 // files in it: SQLite in WAL mode creates -wal and -shm files beside the database, and
 // without this check an unwritable folder surfaces as "unable to open database file".
-func checkFolder(path string) error {
+// Open runs it; serve runs it first, before it takes the lock file beside the database.
+func CheckFolder(path string) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("cannot create database folder %s: permission denied", dir)
+		}
 		return fmt.Errorf("create database folder: %w", err)
 	}
 	f, err := os.CreateTemp(dir, ".soapgate-write-check-*")

@@ -258,3 +258,23 @@ func (ts *testServer) postWithID(t testing.TB, path, id string, params map[strin
 	b.ReadFrom(res.Body)
 	return response{res.StatusCode, res.Header, b.String()}
 }
+
+// TestLogs_ClientBehindTrustedProxy: behind a trusted proxy the line names the client the
+// proxy reports; an untrusted peer's X-Forwarded-For is not believed.
+func TestLogs_ClientBehindTrustedProxy(t *testing.T) {
+	for _, tc := range []struct {
+		trusted []string
+		want    string
+	}{{[]string{"127.0.0.0/8"}, "203.0.113.9"}, {nil, "127.0.0.1"}} {
+		ts, logs := startLogged(t, func(c *config.Config) { c.TrustedProxies = tc.trusted })
+		req, _ := http.NewRequest("GET", ts.URL+"/keys/gateway.crt", nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.9")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		logs.one(t, "msg", "request", "path", "/keys/gateway.crt", "client", tc.want)
+		ts.Stop()
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -109,8 +108,8 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
 	dbPath := cfg.Resolve(cfg.Database.Path)
-	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
-		return nil, fmt.Errorf("database folder: %w", err)
+	if err := store.CheckFolder(dbPath); err != nil { // exists, and takes new files
+		return nil, err
 	}
 	lock, err := store.LockForServe(dbPath)
 	if err != nil {
