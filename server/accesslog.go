@@ -2,9 +2,9 @@ package server
 
 import (
 	"crypto/rand"
-	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -74,7 +74,7 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 		}
 		code := ""
 		if hasCodes {
-			code = fmt.Sprintf("%d/%d", first, second)
+			code = strconv.Itoa(first) + "/" + strconv.Itoa(second)
 		}
 		m.request(service, code, status, d)
 
