@@ -3,8 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/http"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
