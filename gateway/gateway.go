@@ -166,7 +166,7 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 		return nil, err
 	}
 	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
-	if err := g.afterSettle(tx, m, reply); err != nil {
+	if err := g.afterSettle(tx, m, reply, res); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)

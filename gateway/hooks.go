@@ -111,9 +111,10 @@ func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extra
 }
 
 // afterSettle applies a settled payment's extras: on approval it saves the card and
-// activates recurring consent, filling reply.Token and reply.RecurringState. For a recurring
+// activates recurring consent (Error when the processor could not bind the card for
+// recurring charges), filling reply.Token and reply.RecurringState. For a recurring
 // charge it applies the retry rules to its series (and moves its schedule on).
-func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
+func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply, res AuthResult) error {
 	order := reply.Order
 	if reply.Op.Type == OpRecurring {
 		return g.recurringSettled(tx, reply)
@@ -133,10 +134,15 @@ func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
 		s := &Series{OrderID: order.ID, MerchantID: order.MerchantID, Currency: order.Currency,
 			MinAmount: x.MinAmount, MaxAmount: x.MaxAmount, PeriodDays: x.PeriodDays, MaxDate: x.MaxDate,
 			State: SeriesActivated, Created: now, Updated: now}
+		if res.RecurringRefused {
+			// The consent is kept, in state Error, so that rp and schedules on the order are
+			// refused for the reason that applies rather than as "no consent".
+			s.State, s.StopReason = SeriesError, "the card could not be bound for recurring payments"
+		}
 		if err := tx.InsertSeries(s); err != nil {
 			return err
 		}
-		reply.RecurringState = string(SeriesActivated)
+		reply.RecurringState = string(s.State)
 	}
 	if x.CustomerNumber != "" && x.UsedToken == "" {
 		token, err := saveCard(tx, order, x.CustomerNumber, now)

@@ -27,6 +27,8 @@ type RecurringPayRequest struct {
 // checkCharge applies the consent's limits and the retry rules to a charge of amount at now.
 func (s *Series) checkCharge(amount Amount, currency string, now time.Time) error {
 	switch {
+	case s.State == SeriesError:
+		return refused("the card of the initial order could not be bound for recurring payments (recurringstate Error)")
 	case s.State == SeriesStopped:
 		return refused("the recurring series is stopped (%s)", s.StopReason)
 	case s.Retry.WindowEnded(now):

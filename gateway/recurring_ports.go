@@ -42,6 +42,9 @@ type SeriesState string
 const (
 	SeriesActivated SeriesState = "Activated"
 	SeriesStopped   SeriesState = "Stopped"
+	// SeriesError: the payer consented, but the card could not be bound for recurring
+	// charges (the issuer refused); rp and schedules on it are refused (10/210).
+	SeriesError SeriesState = "Error"
 )
 
 // Series is the recurring consent given with an approved payment (the initial order): the

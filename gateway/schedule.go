@@ -218,6 +218,9 @@ func validatePlan(sc *Schedule, s *Series, now time.Time) error {
 		cur = s.Currency
 	}
 	switch {
+	case s.State == SeriesError:
+		// The card was never bound for recurring charges: the same refusal as rp (10/210).
+		return refused("the card of order %s could not be bound for recurring payments (recurringstate Error)", sc.BillNumber)
 	case s.State != SeriesActivated:
 		return planRefused("the recurring card of order %s is no longer activated (%s)", sc.BillNumber, s.StopReason)
 	case cur != s.Currency:
