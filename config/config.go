@@ -87,8 +87,7 @@ type Merchant struct {
 	Currency         string   `mapstructure:"currency"`
 	TestMode         bool     `mapstructure:"testmode"`
 	ReturnHosts      []string `mapstructure:"return_hosts"`
-	// Per-merchant capabilities (accepted, all true by default; enforcing them is planned in
-	// issue 11).
+	// Per-merchant capabilities, all true when absent (docs/protocol.md#12-configuration).
 	TwoStage              *bool `mapstructure:"two_stage"`
 	TwoStageForSavedCards *bool `mapstructure:"two_stage_for_saved_cards"`
 	CardOnFile            *bool `mapstructure:"card_on_file"`
@@ -275,6 +274,8 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 			RequestSignature: def(mc.RequestSignature, "off"), ResponseSecurity: def(mc.ResponseSecurity, "both"),
 			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts, CheckvalueNoSeparator: mc.CheckvalueNoSep,
 		}
+		m.Disabled = gateway.Capabilities{TwoStage: off(mc.TwoStage), TwoStageForSavedCards: off(mc.TwoStageForSavedCards),
+			CardOnFile: off(mc.CardOnFile), Recurring: off(mc.Recurring)}
 		m.Currency, _ = gateway.ParseCurrency(mc.Currency, "RUB")
 		m.Notify = gateway.NotifyConfig{URL: mc.Notify.URL, Protocol: def(mc.Notify.Protocol, "post"), XMLDSig: mc.Notify.XMLDSig,
 			Events: map[gateway.Event]bool{}}
@@ -292,6 +293,9 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 	}
 	return gateway.NewMerchants(out), nil
 }
+
+// off reads a capability switch: absent means enabled.
+func off(b *bool) bool { return b != nil && !*b }
 
 func def(s, d string) string {
 	if s == "" {

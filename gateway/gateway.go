@@ -60,6 +60,9 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
+		return nil, err
+	}
 	if err := validateCard(req.Card); err != nil {
 		return nil, err
 	}

@@ -42,10 +42,16 @@ func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
 	if x.CustomerNumber, err = parseCustomerNumber(req.CustomerNumber); err != nil {
 		return nil, err
 	}
+	if x.CustomerNumber != "" && m.Disabled.CardOnFile {
+		return nil, errDisabled("customernumber", "card on file")
+	}
 	r := req.Recurring
 	if x.Consent, err = parseFlag("recurringindicator", r.Indicator); err != nil || !x.Consent {
 		// Without consent the other recurring fields mean nothing and are ignored.
 		return x, err
+	}
+	if m.Disabled.Recurring {
+		return nil, errDisabled("recurringindicator", "recurring payment")
 	}
 	if x.MinAmount, err = optionalAmount("recurringminamount", r.MinAmount); err != nil {
 		return nil, err

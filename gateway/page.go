@@ -102,6 +102,9 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
+		return nil, nil, err
+	}
 	for _, ru := range []struct{ name, v string }{{"url_return", req.ReturnURL}, {"url_return_ok", req.ReturnOK}, {"url_return_no", req.ReturnNo}} {
 		if err := CheckReturnURL(m, ru.name, ru.v); err != nil {
 			return nil, nil, err

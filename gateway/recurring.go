@@ -110,6 +110,9 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled.Recurring {
+		return nil, refused("recurring payments are not enabled for this merchant")
+	}
 	orderNumber, err := parseOrderNumber(req.OrderNumber)
 	if err != nil {
 		return nil, err
