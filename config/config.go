@@ -57,8 +57,8 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
-		// DelayedTTL and NotifyRetention are accepted for the issues that implement them
-		// (unconfirmed two-stage payments voided, old notifications pruned).
+		// DelayedTTL: a two-stage payment not confirmed within it is voided. NotifyRetention
+		// is accepted for the issue that implements it (old notifications pruned).
 		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
 		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`
@@ -212,6 +212,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(p); err != nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not a CIDR", p))
 		}
+	}
+	if c.Gateway.DelayedTTL <= 0 {
+		errs = append(errs, fmt.Errorf("gateway.delayed_ttl must be a positive duration, not %s", c.Gateway.DelayedTTL))
 	}
 	if len(c.Merchants) == 0 {
 		errs = append(errs, errors.New("no merchants configured"))

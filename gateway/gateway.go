@@ -19,6 +19,9 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+	// DelayedTTL is how long a two-stage payment waits for its confirm before it is voided
+	// (gateway.delayed_ttl); DefaultDelayedTTL when zero.
+	DelayedTTL time.Duration
 
 	locks orderLocks // one confirm or cancel per order at a time
 }

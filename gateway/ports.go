@@ -24,6 +24,7 @@ type Tx interface {
 	OutboxTx
 	RecurringTx
 	PageTx
+	DelayedTx
 }
 
 // The domain's helpers take the narrowest part of Tx they use; these are the combinations.

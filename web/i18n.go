@@ -116,6 +116,16 @@ var texts = map[string][2]string{
 	"mon.repeat":       {"Эта форма уже была отправлена: повтор ничего не изменил.", "This form was sent already: the repeat changed nothing."},
 }
 
+// Texts of issue 11 (unconfirmed two-stage expiry, One Click), kept in a block of their own.
+func init() {
+	for k, v := range map[string][2]string{
+		"mon.expires":      {"автоотмена", "voided on"},
+		"mon.expires.long": {"Будет отменён, если не подтвердить до", "Voided unless confirmed by"},
+	} {
+		texts[k] = v
+	}
+}
+
 // stateLabels are the badges' texts; the protocol's own names stay in data-state.
 var stateLabels = map[gateway.State][2]string{
 	gateway.StateInProcess:       {"В процессе", "In process"},

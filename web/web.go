@@ -139,6 +139,21 @@ type view struct {
 	Query string // the monitor's current query, for the language switch
 	// Refresh makes the page reload itself after this many seconds (meta refresh, no script).
 	Refresh int
+	// expiry tells when an unconfirmed two-stage order is voided (monitor pages).
+	expiry func(*gateway.Order) (time.Time, bool)
+}
+
+// Expires is when a Delayed or PartialDelayed order is voided unless confirmed
+// (gateway.delayed_ttl), as DD.MM.YYYY HH:MM:SS GMT; empty for any other order.
+func (v *view) Expires(o *gateway.Order) string {
+	if v.expiry == nil {
+		return ""
+	}
+	at, ok := v.expiry(o)
+	if !ok {
+		return ""
+	}
+	return at.UTC().Format("02.01.2006 15:04:05")
 }
 
 // T returns a text in the view's language.
