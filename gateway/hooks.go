@@ -25,6 +25,9 @@ type PayExtras struct {
 	MaxDate    time.Time // the first instant past recurringmaxdate; zero: none
 
 	UsedToken string // tokenpay: the saved card the payment was made with
+	// SaveCard saves the card for CustomerNumber on approval: always for silentpay, and on
+	// the payment page only when the payer ticked #remember-card.
+	SaveCard bool
 }
 
 // empty reports whether the payment asked nothing beyond the charge.
@@ -45,6 +48,7 @@ func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
 	if x.CustomerNumber != "" && m.Disabled.CardOnFile {
 		return nil, errDisabled("customernumber", "card on file")
 	}
+	x.SaveCard = x.CustomerNumber != ""
 	r := req.Recurring
 	if x.Consent, err = parseFlag("recurringindicator", r.Indicator); err != nil || !x.Consent {
 		// Without consent the other recurring fields mean nothing and are ignored.
@@ -150,7 +154,7 @@ func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply, res Aut
 		}
 		reply.RecurringState = string(s.State)
 	}
-	if x.CustomerNumber != "" && x.UsedToken == "" {
+	if x.CustomerNumber != "" && x.UsedToken == "" && x.SaveCard {
 		token, err := saveCard(tx, order, x.CustomerNumber, now)
 		if err != nil {
 			return err

@@ -7,6 +7,9 @@ type RecurringTx interface {
 	// InsertPayExtras keeps what a payment asked beyond the charge until its outcome is known.
 	InsertPayExtras(orderID int64, x *PayExtras) error
 	PayExtras(orderID int64) (*PayExtras, error) // ErrNoRows when the payment asked nothing
+	// UpdatePayExtras records what the payer chose on the payment page: the saved card paid
+	// with (UsedToken) and the consent to save a new one (SaveCard).
+	UpdatePayExtras(orderID int64, x *PayExtras) error
 
 	InsertSeries(s *Series) error
 	UpdateSeries(s *Series) error

@@ -121,6 +121,11 @@ func init() {
 	for k, v := range map[string][2]string{
 		"mon.expires":      {"автоотмена", "voided on"},
 		"mon.expires.long": {"Будет отменён, если не подтвердить до", "Voided unless confirmed by"},
+		"oc.saved":         {"Сохранённые карты", "Saved cards"},
+		"oc.expired":       {"срок действия истёк", "expired"},
+		"oc.cvconly":       {"Для оплаты сохранённой картой введите только CVC2 ниже.", "To pay with a saved card, enter only its CVC2 below."},
+		"oc.new":           {"Оплатить новой картой", "Pay with a new card"},
+		"oc.remember":      {"Сохранить карту для следующих покупок в этом магазине", "Save this card for future payments in this shop"},
 	} {
 		texts[k] = v
 	}
