@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strconv"
 	"time"
 
 	"soapgate/gateway"
@@ -67,7 +68,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 		}
 		return s.write(w, c, svc.ops[0], nil, gateway.Errorf(1, 1, "unknown operation %q at %s", name, r.URL.Path)), name, ""
 	}
-	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), c.get("login"), c.get("password"))
+	m, err := s.authenticate(w, c)
 	if err != nil {
 		return s.write(w, c, o, nil, err), o.name, c.get("merchant_id")
 	}
@@ -83,6 +84,34 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 		return s.write(w, c, o, nil, err), o.name, m.ID
 	}
 	return s.write(w, c, o, &answer{op: o, v: resp, customers: x.customers}, nil), o.name, m.ID
+}
+
+// authenticate checks the merchant's credentials, unless the client has failed too often
+// lately: then it is refused before any password check, with HTTP 429 and Retry-After
+// (docs/protocol.md#47-errors).
+func (s *Server) authenticate(w http.ResponseWriter, c *call) (m *gateway.Merchant, err error) {
+	id, login, password, addr := c.get("merchant_id"), c.get("login"), c.get("password"), wire.ClientIP(c.r)
+	wait, err := s.Limiter.Attempt(login, addr, login != "" && password != "", func() (err error) {
+		m, err = s.Gateway.Merchants.Authenticate(id, login, password)
+		return err
+	}, isAuthFailure)
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		c.status = http.StatusTooManyRequests
+		s.Logger.Warn("authentication throttled", "merchant_id", id, "ip", addr)
+		return nil, gateway.ErrAuth
+	case isAuthFailure(err):
+		s.Logger.Warn("authentication failed", "merchant_id", id, "ip", addr)
+	}
+	return m, err
+}
+
+func isAuthFailure(err error) bool { return err == gateway.ErrAuth }
+
+// retryAfter is a Retry-After value: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 // write answers in the call's transport and format; it is the one place answers and errors
@@ -135,6 +164,9 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	default:
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		encodeXML(&b, o, v, cs)
+	}
+	if c.status != 0 {
+		status = c.status
 	}
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
