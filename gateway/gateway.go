@@ -37,6 +37,7 @@ type PayRequest struct {
 	Customer       Customer
 	CustomerNumber string           // save the card for this customer and return a token
 	Recurring      RecurringRequest // recurring consent, when Indicator is "1"
+	Receipt        ReceiptRequest   // the fiscal receipt's lines
 }
 
 // RecurringRequest is the recurring consent a payment may carry, as the client sent it.
@@ -202,6 +203,9 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 	}
 	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
 	if err := g.afterSettle(tx, m, reply, res); err != nil {
+		return nil, err
+	}
+	if err := g.fiscalise(tx, order, op, receiptFor(StateInProcess, op, order.TwoStage)); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)

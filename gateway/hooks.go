@@ -28,6 +28,8 @@ type PayExtras struct {
 	// SaveCard saves the card for CustomerNumber on approval: always for silentpay, and on
 	// the payment page only when the payer ticked #remember-card.
 	SaveCard bool
+
+	Receipt *ReceiptSpec // the fiscal receipt's lines; nil: no receipt
 }
 
 // empty reports whether the payment asked nothing beyond the charge.
@@ -49,6 +51,9 @@ func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
 		return nil, errDisabled("customernumber", "card on file")
 	}
 	x.SaveCard = x.CustomerNumber != ""
+	if x.Receipt, err = checkPurchase(&req); err != nil {
+		return nil, err
+	}
 	r := req.Recurring
 	if x.Consent, err = parseFlag("recurringindicator", r.Indicator); err != nil || !x.Consent {
 		// Without consent the other recurring fields mean nothing and are ignored.
@@ -113,7 +118,15 @@ func optionalAmount(name, s string) (Amount, error) {
 
 // extrasCreated keeps a payment's extras beside its In Process order, so that they survive
 // until the outcome is known (also across a crash).
-func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extras *PayExtras) error {
+func (g *Gateway) extrasCreated(tx interface {
+	RecurringTx
+	ReceiptTx
+}, m *Merchant, order *Order, extras *PayExtras) error {
+	if extras != nil && extras.Receipt != nil {
+		if err := tx.InsertReceiptSpec(order.ID, extras.Receipt); err != nil {
+			return err
+		}
+	}
 	if extras == nil || extras.empty() {
 		return nil
 	}

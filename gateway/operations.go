@@ -307,6 +307,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		return reply, tx.UpdateOperation(op)
 	}
 	event, voided := EventCharge, false
+	receipt := receiptFor(order.State, op, order.TwoStage)
 	switch {
 	case op.Type == OpConfirm:
 		order.Captured += op.Amount
@@ -344,6 +345,9 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		return nil, err
 	}
 	if err := tx.UpdateOrder(order); err != nil {
+		return nil, err
+	}
+	if err := g.fiscalise(tx, order, op, receipt); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)

@@ -82,6 +82,7 @@ type PageRequest struct {
 	Customer                                         Customer
 	CustomerNumber                                   string
 	Recurring                                        RecurringRequest
+	Receipt                                          ReceiptRequest
 	Language                                         string
 	ReturnURL, ReturnOK, ReturnNo                    string
 
@@ -122,7 +123,8 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 		}
 	}
 	extras, err := g.parseExtras(m, PayRequest{OrderNumber: orderNumber, Amount: req.Amount, Currency: req.Currency,
-		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring})
+		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring,
+		Receipt: req.Receipt})
 	if err != nil {
 		return nil, nil, err
 	}

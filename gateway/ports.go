@@ -25,15 +25,18 @@ type Tx interface {
 	RecurringTx
 	PageTx
 	DelayedTx
+	ReceiptTx
 }
 
 // The domain's helpers take the narrowest part of Tx they use; these are the combinations.
 type (
-	// settleTx records a payment's outcome: the order, its extras or series, the notification.
+	// settleTx records a payment's outcome: the order, its extras or series, its receipt,
+	// the notification.
 	settleTx interface {
 		OrderTx
 		RecurringTx
 		OutboxTx
+		ReceiptTx
 	}
 	// outcomeTx records a confirm's or cancel's outcome and its notification (and ends the
 	// series of a voided initial payment).
@@ -41,6 +44,7 @@ type (
 		OrderTx
 		RecurringTx
 		OutboxTx
+		ReceiptTx
 	}
 	// pageOrderTx moves a payment page and its order together.
 	pageOrderTx interface {

@@ -126,6 +126,7 @@ type TokenPayRequest struct {
 	// Token and CustomerNumber stand in for PaymentToken when a JSON body sent it as an
 	// object rather than a string (its members then arrive as parameters of their own).
 	Token, CustomerNumber string
+	Receipt               ReceiptRequest // the fiscal receipt's lines
 }
 
 // TokenTypeCOF is the tokentype of a saved card (card on file).
@@ -198,6 +199,11 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 	if err != nil {
 		return nil, err
 	}
+	receipt, err := checkPurchase(&PayRequest{OrderNumber: orderNumber, Amount: req.Amount, Comment: req.Comment,
+		Customer: req.Customer, Receipt: req.Receipt})
+	if err != nil {
+		return nil, err
+	}
 	now := g.Clock.Now()
 	var order *Order
 	op := &Operation{Type: OpPayment, State: OpInProcess, Amount: amount, Currency: currency,
@@ -218,7 +224,7 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 		if err := insertOrder(tx, order, op); err != nil {
 			return err
 		}
-		return tx.InsertPayExtras(order.ID, &PayExtras{CustomerNumber: customer, UsedToken: token})
+		return g.extrasCreated(tx, m, order, &PayExtras{CustomerNumber: customer, UsedToken: token, Receipt: receipt})
 	})
 	if err != nil {
 		return nil, err
