@@ -26,7 +26,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives headless Chromium against the real server: one browser for the whole
 // package run, a fresh browser context (cookies, storage) per subtest. Set
-// SOAPGATE_SCREENSHOTS=<dir> to also save the README screenshots there.
+// SOAPGATE_TEST_SCREENSHOTS=<dir> to also save the README screenshots there.
 func TestBrowser(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
@@ -51,7 +51,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(browser); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	b := &browserRun{ts: ts, shop: shop, browser: browser, shots: os.Getenv("SOAPGATE_SCREENSHOTS")}
+	b := &browserRun{ts: ts, shop: shop, browser: browser, shots: os.Getenv("SOAPGATE_TEST_SCREENSHOTS")}
 
 	t.Run("pay and land on URL_RETURN_OK", func(t *testing.T) {
 		ctx := b.tab(t)
@@ -314,7 +314,7 @@ func (b *browserRun) state(t *testing.T, orderNumber, want string) {
 	}
 }
 
-// shot saves a full-page screenshot when SOAPGATE_SCREENSHOTS names a folder.
+// shot saves a full-page screenshot when SOAPGATE_TEST_SCREENSHOTS names a folder.
 func (b *browserRun) shot(t *testing.T, ctx context.Context, name string) {
 	if b.shots == "" {
 		return
