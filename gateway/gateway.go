@@ -19,6 +19,9 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+	// DelayedTTL is how long a two-stage payment waits for its confirm before it is voided
+	// (gateway.delayed_ttl); DefaultDelayedTTL when zero.
+	DelayedTTL time.Duration
 
 	locks orderLocks // one confirm or cancel per order at a time
 }
@@ -59,6 +62,9 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	}
 	twoStage, err := parseFlag("delay", req.TwoStage)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
 		return nil, err
 	}
 	if err := validateCard(req.Card); err != nil {
@@ -196,7 +202,7 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 		return nil, err
 	}
 	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
-	if err := g.afterSettle(tx, m, reply); err != nil {
+	if err := g.afterSettle(tx, m, reply, res); err != nil {
 		return nil, err
 	}
 	if err := g.fiscalise(tx, order, op, receiptFor(StateInProcess, op, order.TwoStage)); err != nil {

@@ -332,7 +332,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		// Consent given with a payment that never took money does not outlive it.
 		s, err := tx.SeriesByOrder(order.ID)
 		switch {
-		case err == nil && s.State != SeriesStopped:
+		case err == nil && s.State == SeriesActivated:
 			if err := stopSeries(tx, s, "the initial payment was voided", order.Updated); err != nil {
 				return nil, err
 			}

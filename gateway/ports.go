@@ -24,6 +24,7 @@ type Tx interface {
 	OutboxTx
 	RecurringTx
 	PageTx
+	DelayedTx
 	ReceiptTx
 }
 
@@ -118,6 +119,10 @@ type AuthResult struct {
 	Approved     bool
 	ISOCode      string // "00" approved, else the ISO 8583 decline code
 	ApprovalCode string
+	// RecurringRefused: the payment is approved, but the issuer will not bind the card for
+	// merchant-initiated charges, so recurring consent given with it cannot be used
+	// (recurringstate Error).
+	RecurringRefused bool
 }
 
 // MoneyOp is what a confirm or cancel asks of the processor.

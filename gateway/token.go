@@ -68,6 +68,10 @@ func (g *Gateway) Tokens(ctx context.Context, m *Merchant, q TokenQuery) ([]*Sav
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled.CardOnFile {
+		// Removing a card stays possible: it only ever takes a capability away.
+		return nil, errDisabled("customernumber", "card on file")
+	}
 	token := strings.ToUpper(strings.TrimSpace(q.Token))
 	var cards []*SavedCard
 	err = g.Store.View(ctx, func(tx Tx) (err error) {
@@ -177,6 +181,12 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 	}
 	twoStage, err := parseFlag("delay", req.TwoStage)
 	if err != nil {
+		return nil, err
+	}
+	if m.Disabled.CardOnFile {
+		return nil, errDisabled("paymenttoken", "card on file")
+	}
+	if err := m.checkTwoStage(twoStage, true); err != nil {
 		return nil, err
 	}
 	for _, f := range []struct{ name, value string }{{"lastname", req.Customer.LastName},

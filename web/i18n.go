@@ -139,6 +139,21 @@ var texts = map[string][2]string{
 	"mon.repeat":        {"Эта форма уже была отправлена: повтор ничего не изменил.", "This form was sent already: the repeat changed nothing."},
 }
 
+// Texts of issue 11 (unconfirmed two-stage expiry, One Click), kept in a block of their own.
+func init() {
+	for k, v := range map[string][2]string{
+		"mon.expires":      {"автоотмена", "voided on"},
+		"mon.expires.long": {"Будет отменён, если не подтвердить до", "Voided unless confirmed by"},
+		"oc.saved":         {"Сохранённые карты", "Saved cards"},
+		"oc.expired":       {"срок действия истёк", "expired"},
+		"oc.cvconly":       {"Для оплаты сохранённой картой введите только CVC2 ниже.", "To pay with a saved card, enter only its CVC2 below."},
+		"oc.new":           {"Оплатить новой картой", "Pay with a new card"},
+		"oc.remember":      {"Сохранить карту для следующих покупок в этом магазине", "Save this card for future payments in this shop"},
+	} {
+		texts[k] = v
+	}
+}
+
 // stateLabels are the badges' texts; the protocol's own names stay in data-state.
 var stateLabels = map[gateway.State][2]string{
 	gateway.StateInProcess:       {"В процессе", "In process"},

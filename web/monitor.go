@@ -136,7 +136,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.Logger.Warn("monitor: sign-in throttled", "ip", ip)
+		h.log(r).Warn("monitor: sign-in throttled", "client", ip)
 		h.signInPage(w, r, http.StatusTooManyRequests, signInData{Login: login, Problem: text(lang, "mon.slow")})
 		return
 	}
@@ -287,7 +287,7 @@ func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data
 		name = c.m.ID
 	}
 	return &view{Lang: c.lang, Title: title, CSRF: c.s.csrf, User: name + " · " + c.m.ID, Data: data,
-		Query: r.URL.RequestURI()}
+		Query: r.URL.RequestURI(), expiry: h.Pages.Gateway.DelayedExpires}
 }
 
 // orderCSV exports the list's selection (every matching order, not just one page).

@@ -146,6 +146,21 @@ type view struct {
 	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
 	// say the card travels over a secure connection.
 	Secure bool
+	// expiry tells when an unconfirmed two-stage order is voided (monitor pages).
+	expiry func(*gateway.Order) (time.Time, bool)
+}
+
+// Expires is when a Delayed or PartialDelayed order is voided unless confirmed
+// (gateway.delayed_ttl), as DD.MM.YYYY HH:MM:SS GMT; empty for any other order.
+func (v *view) Expires(o *gateway.Order) string {
+	if v.expiry == nil {
+		return ""
+	}
+	at, ok := v.expiry(o)
+	if !ok {
+		return ""
+	}
+	return at.UTC().Format("02.01.2006 15:04:05")
 }
 
 // T returns a text in the view's language.
