@@ -30,6 +30,9 @@ func TestCLI_ExtraArgumentsAreErrors(t *testing.T) {
 		{"notifications", "list", "extra"},
 		{"notifications", "replay", "1", "2"},
 		{"merchant-sink", "extra"},
+		{"backup", "--to", "x.db", "extra"},
+		{"config", "chek"},
+		{"config", "check", "extra"},
 		{"bogus"},
 	} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
