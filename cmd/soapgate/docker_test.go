@@ -19,9 +19,9 @@ import (
 
 // dockerfile is what TestDeployment reads from ../../Dockerfile.
 type dockerfile struct {
-	build  string            // the go build command of the build stage
-	copies [][2]string       // runtime stage COPY source → destination (sources in the repository)
-	env    map[string]string // runtime ENV
+	build                string            // the go build command of the build stage
+	copies               [][2]string       // runtime stage COPY source → destination (sources in the repository)
+	env                  map[string]string // runtime ENV
 	volume, user, expose string
 	cmd, entrypoint      []string
 }
