@@ -29,13 +29,14 @@ var messageTexts = map[string][2]string{
 	"mon.notesbad":     {"Уведомления не удалось прочитать.", "The notifications could not be read."},
 }
 
-// cardFieldTexts explain a card field the form could not take (5/110), by parameter.
+// cardFieldTexts explain in Russian a card field the form could not take (5/110), by
+// parameter; English shows the gateway's message, which names the field.
 var cardFieldTexts = map[string][2]string{
-	"cardnumber":  {"Номер карты должен содержать от 13 до 19 цифр.", "The card number must have 13 to 19 digits."},
-	"expiremonth": {"Месяц — число от 1 до 12.", "The month must be 1 to 12."},
-	"expireyear":  {"Год — две или четыре цифры.", "The year must have two or four digits."},
-	"cvc2":        {"CVC2 — 3 или 4 цифры.", "CVC2 must be 3 or 4 digits."},
-	"cardholder":  {"Проверьте имя владельца карты.", "Please check the cardholder name."},
+	"cardnumber":  {"Номер карты должен содержать от 13 до 19 цифр.", ""},
+	"expiremonth": {"Месяц — число от 1 до 12.", ""},
+	"expireyear":  {"Год — две или четыре цифры.", ""},
+	"cvc2":        {"CVC2 — 3 или 4 цифры.", ""},
+	"cardholder":  {"Проверьте имя владельца карты.", ""},
 }
 
 // moreErrorTexts extend errorTexts with the codes the monitor's actions can meet.
@@ -93,13 +94,13 @@ func explainParam(lang string, e *gateway.Error) (explanation, detail, param str
 
 // cardError is the message above the card form for a field it could not take.
 func cardError(lang string, e *gateway.Error) string {
+	if lang == langEN {
+		return e.Message
+	}
 	if t, ok := cardFieldTexts[paramOf(e.Message)]; ok {
 		return pick(t, lang)
 	}
 	expl, detail := explain(lang, e)
-	if lang == langEN {
-		return detail
-	}
 	if detail != "" {
 		return expl + " " + detail
 	}

@@ -284,7 +284,7 @@ func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data
 		name = c.m.ID
 	}
 	return &view{Lang: c.lang, Title: title, CSRF: c.s.csrf, User: name + " · " + c.m.ID, Data: data,
-		Query: r.URL.RequestURI()}
+		Query: r.URL.RequestURI(), expiry: h.Pages.Gateway.DelayedExpires}
 }
 
 // orderCSV exports the list's selection (every matching order, not just one page).

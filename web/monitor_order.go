@@ -26,6 +26,8 @@ type detailData struct {
 	ActionConfirm string
 	ActionCancel  string
 	ActionReplay  string
+	Buyer         []buyerField
+	Receipts      []receiptView
 }
 
 // loadOrder reads the merchant's order by billnumber; another merchant's is not found.
@@ -75,6 +77,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 		d.NotesProblem = text(c.lang, "mon.notesbad")
 	}
 	d.Notes = notes
+	d.Buyer, d.Receipts = buyerFields(c.lang, o.Customer), h.orderReceipts(r.Context(), c.m, o)
 	v := h.monitorView(c, text(c.lang, "mon.order")+" "+o.OrderNumber, r, d)
 	v.Flash = h.sessions.takeFlash(c.s)
 	h.render(w, http.StatusOK, "order", v)

@@ -146,6 +146,21 @@ type view struct {
 	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
 	// say the card travels over a secure connection.
 	Secure bool
+	// expiry tells when an unconfirmed two-stage order is voided (monitor pages).
+	expiry func(*gateway.Order) (time.Time, bool)
+}
+
+// Expires is when a Delayed or PartialDelayed order is voided unless confirmed
+// (gateway.delayed_ttl), as DD.MM.YYYY HH:MM:SS GMT; empty for any other order.
+func (v *view) Expires(o *gateway.Order) string {
+	if v.expiry == nil {
+		return ""
+	}
+	at, ok := v.expiry(o)
+	if !ok {
+		return ""
+	}
+	return at.UTC().Format("02.01.2006 15:04:05")
 }
 
 // T returns a text in the view's language.
@@ -321,8 +336,12 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 		OrderNumber: p["ordernumber"], Amount: p["orderamount"], Currency: p["ordercurrency"],
 		Comment: p["ordercomment"], TwoStage: p["delay"],
 		Customer: gateway.Customer{FirstName: p["firstname"], LastName: p["lastname"], MiddleName: p["middlename"],
-			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip},
+			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip,
+			Buyer: gateway.Buyer{Address: p["address"], HomePhone: p["homephone"], WorkPhone: p["workphone"], Fax: p["fax"],
+				Country: p["country"], State: p["state"], City: p["city"], Zip: p["zip"]}},
 		CustomerNumber: p["customernumber"],
+		Receipt: gateway.ReceiptRequest{ChequeItems: p["chequeitems"], Generate: p["generatereceipt"], Tax: p["tax"],
+			Line: p["receiptline"], FPMode: p["fpmode"], TaxationSystem: p["taxationsystem"]},
 		Recurring: gateway.RecurringRequest{Indicator: p["recurringindicator"], MinAmount: p["recurringminamount"],
 			MaxAmount: p["recurringmaxamount"], Period: p["recurringperiod"], MaxDate: p["recurringmaxdate"]},
 		Language: p["language"], ReturnURL: p["url_return"], ReturnOK: p["url_return_ok"], ReturnNo: p["url_return_no"],

@@ -94,6 +94,13 @@ func TestBrowser_Russian(t *testing.T) {
 		}
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order/nope"), chromedp.WaitVisible(chromedp.CSS("#error"))))
 		noEnglish(t, ctx, "not found page")
+		// One Click: a customer with a saved card is offered it.
+		if _, doc := ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "ru-5", "customernumber", "ru-cust")); text(t, doc, "//order/token") == "" {
+			t.Fatal("no card saved")
+		}
+		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order.cfm?Merchant_ID=700001&OrderNumber=ru-4&OrderAmount=10.00&CustomerNumber=ru-cust"),
+			chromedp.WaitVisible(chromedp.CSS("#saved-cards"))))
+		noEnglish(t, ctx, "payment page with saved cards")
 	})
 
 	t.Run("monitor: list, order, actions, delivery errors", func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,7 +26,7 @@ const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives headless Chromium against the real server: one browser for the whole
 // package run, a fresh browser context (cookies, storage) per subtest. Set
-// SOAPGATE_SCREENSHOTS=<dir> to also save the README screenshots there.
+// SOAPGATE_TEST_SCREENSHOTS=<dir> to also save the README screenshots there.
 func TestBrowser(t *testing.T) {
 	b := startBrowser(t)
 	ts, shop := b.ts, b.shop
@@ -89,6 +90,48 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("#error %q", got)
 		}
 		b.shot(t, ctx, "error-page.png")
+	})
+	t.Run("One Click: a customer without saved cards, without and with the consent to save", func(t *testing.T) {
+		ctx := b.tab(t)
+		b.open(t, ctx, "br-oc-1", "CustomerNumber=br-cust&Language=EN")
+		if n := b.count(t, ctx, "#saved-cards input[name=token]"); n != 0 {
+			t.Fatalf("%d saved cards offered to a customer without any", n)
+		}
+		b.fillCard(t, ctx, "5555555555554444") // #remember-card left unticked
+		b.landOn(t, ctx, "#shop-ok")
+		if got := savedCardsOf(t, ts, "br-cust"); len(got) != 0 {
+			t.Fatalf("saved without the payer's consent: %v", got)
+		}
+		ctx = b.tab(t)
+		b.open(t, ctx, "br-oc-2", "CustomerNumber=br-cust&Language=EN")
+		must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#remember-card"))))
+		b.fillCard(t, ctx, "4111111111111111")
+		b.landOn(t, ctx, "#shop-ok")
+		if got := savedCardsOf(t, ts, "br-cust"); len(got) != 1 || got[0] != "1111 12.2030" {
+			t.Fatalf("saved with the payer's consent: %v", got)
+		}
+	})
+	t.Run("One Click: pay with the saved card, only the CVC", func(t *testing.T) {
+		ctx := b.tab(t)
+		b.open(t, ctx, "br-oc-3", "CustomerNumber=br-cust&Language=EN")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#saved-cards"))))
+		if n := b.count(t, ctx, "#saved-cards input[name=token]"); n != 1 {
+			t.Fatalf("%d saved cards offered, want 1", n)
+		}
+		box, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#saved-cards")))
+		if err != nil || !strings.Contains(box, "411111******1111") || !strings.Contains(box, "VISA") || !strings.Contains(box, "12/30") {
+			t.Fatalf("#saved-cards %q (%v)", box, err)
+		}
+		b.shot(t, ctx, "oneclick-page.png")
+		must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#saved-cards input[name=token]")),
+			chromedp.SendKeys(chromedp.CSS("#CVC2"), "123"), chromedp.Click(chromedp.CSS("#pay"))))
+		bill := b.landOn(t, ctx, "#shop-ok").Get("billnumber")
+		b.state(t, "br-oc-3", "Approved")
+		token := savedCardsTokens(t, ts, "br-cust")[0]
+		waitFor(t, "the payment's notification", func() bool { return len(ts.notifications(t, "700001", bill)) > 0 })
+		if n := ts.notifications(t, "700001", bill)[0].Payload; n.Token != token || n.Order.Card.Last4 != "1111" || n.Op.Type != 100 {
+			t.Fatalf("One Click payment: token %q card %s type %d, want token %s", n.Token, n.Order.Card.Last4, n.Op.Type, token)
+		}
 	})
 	t.Run("Delay=1, confirm in the monitor, SOAP says Approved", func(t *testing.T) {
 		ctx := b.tab(t)
@@ -176,11 +219,7 @@ func startBrowser(t *testing.T) *browserRun {
 		}
 		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
 	}
-	// The screenshot folder is read here and taken out of the environment, where the
-	// configuration would refuse it as a SOAPGATE_* variable naming no key.
-	shots := os.Getenv("SOAPGATE_SCREENSHOTS")
-	t.Setenv("SOAPGATE_SCREENSHOTS", shots) // restored after the test
-	os.Unsetenv("SOAPGATE_SCREENSHOTS")
+	shots := os.Getenv("SOAPGATE_TEST_SCREENSHOTS")
 	var gw string
 	shop := newShop(t, &gw)
 	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
@@ -224,6 +263,14 @@ func (b *browserRun) open(t *testing.T, ctx context.Context, orderNumber, extra 
 		q += "&" + extra
 	}
 	must(t, chromedp.Do(ctx, chromedp.Navigate(b.shop.URL+"/checkout?"+q), chromedp.WaitVisible(chromedp.CSS("#pay"))))
+}
+
+// count counts the elements matching a CSS selector on the current page.
+func (b *browserRun) count(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+	must(t, err)
+	return n
 }
 
 func (b *browserRun) fillCard(t *testing.T, ctx context.Context, number string) {
@@ -279,7 +326,7 @@ func (b *browserRun) state(t *testing.T, orderNumber, want string) {
 	}
 }
 
-// shot saves a full-page screenshot when SOAPGATE_SCREENSHOTS names a folder.
+// shot saves a full-page screenshot when SOAPGATE_TEST_SCREENSHOTS names a folder.
 func (b *browserRun) shot(t *testing.T, ctx context.Context, name string) {
 	if b.shots == "" {
 		return
