@@ -21,6 +21,8 @@ func init() {
 var messageTexts = map[string][2]string{
 	"err.other":        {"Запрос отклонён.", "The request was refused."},
 	"err.param":        {"Параметр", "Parameter"},
+	"err.item":         {"позиция", "item"},
+	"err.field":        {"поле", "field"},
 	"pay.mm":           {"ММ", "MM"},
 	"mon.void":         {"Отменить платёж целиком", "Void the whole payment"},
 	"mon.void.hint":    {"Двухстадийный платёж отменяется только целиком. Чтобы оставить часть, сначала подтвердите её.", "A two-stage payment is voided whole. To keep a part, confirm it first."},
@@ -56,6 +58,25 @@ func init() {
 // 12", "parameter orderamount is given twice", "card data (cvc2) must not ..."), or "".
 var paramName = regexp.MustCompile(`^(?:parameter |card data \()?([a-z][a-z0-9_]*)\b`)
 
+// itemOf finds the line and field a list parameter's detail names ("chequeitems item 2: tax
+// is missing" → 2, tax).
+var itemOf = regexp.MustCompile(`^[a-z][a-z0-9_]* item (\d+)(?:: ([a-z][a-z0-9_]*)\b)?`)
+
+// errParam is the parameter a request error names, for the page: its wire name and, for a
+// list, the line and the field in it.
+type errParam struct{ Name, Item, Field string }
+
+func (p errParam) String(lang string) string {
+	s := p.Name
+	if p.Item != "" {
+		s += ", " + text(lang, "err.item") + " " + p.Item
+	}
+	if p.Field != "" {
+		s += ", " + text(lang, "err.field") + " " + p.Field
+	}
+	return s
+}
+
 func paramOf(detail string) string {
 	m := paramName.FindStringSubmatch(detail)
 	if m == nil || m[1] == "the" || m[1] == "a" || m[1] == "an" {
@@ -68,14 +89,14 @@ func paramOf(detail string) string {
 // in English the gateway's own message; in Russian "Параметр: name" when it names one.
 func explain(lang string, e *gateway.Error) (explanation, detail string) {
 	explanation, detail, param := explainParam(lang, e)
-	if param != "" {
-		detail = text(lang, "err.param") + ": " + param
+	if param.Name != "" {
+		detail = text(lang, "err.param") + ": " + param.String(lang)
 	}
 	return explanation, detail
 }
 
 // explainParam is explain with the parameter apart, for pages that mark it up as code.
-func explainParam(lang string, e *gateway.Error) (explanation, detail, param string) {
+func explainParam(lang string, e *gateway.Error) (explanation, detail string, param errParam) {
 	code := itoa(e.First) + "/" + itoa(e.Second)
 	explanation = e.Message
 	if t, ok := errorTexts[code]; ok {
@@ -84,12 +105,15 @@ func explainParam(lang string, e *gateway.Error) (explanation, detail, param str
 		explanation = text(lang, "err.other")
 	}
 	if lang == langEN {
-		return explanation, e.Message, ""
+		return explanation, e.Message, param
 	}
 	if p := paramOf(e.Message); p != "" && e.First == 5 {
-		return explanation, "", p
+		param.Name = p
+		if m := itemOf.FindStringSubmatch(e.Message); m != nil {
+			param.Item, param.Field = m[1], m[2]
+		}
 	}
-	return explanation, "", ""
+	return explanation, "", param
 }
 
 // cardError is the message above the card form for a field it could not take.

@@ -47,6 +47,7 @@ func TestExplain(t *testing.T) {
 		{gateway.Invalid(gateway.CodeParam, "parameter orderamount is given twice with different values"), langRU, "Неверный параметр запроса.", "Параметр: orderamount", ""},
 		{gateway.Errorf(10, 202, "a Delayed payment is voided whole: confirm the part to keep, then cancel"), langRU, "Операция невозможна в текущем статусе заказа.", "", ""},
 		{gateway.Errorf(10, 299, "something new"), langRU, "Запрос отклонён.", "", ""},
+		{gateway.Invalid(gateway.CodeParam, "chequeitems item 2: tax vat13 is not one of none, vat0, vat10, vat20"), langRU, "Неверный параметр запроса.", "Параметр: chequeitems, позиция 2, поле tax", ""},
 		{gateway.Invalid(gateway.CodeParam, "expiremonth must be 1 to 12"), langEN, "A request parameter is not valid.", "expiremonth must be 1 to 12", ""},
 	} {
 		expl, detail := explain(tc.lang, tc.err)

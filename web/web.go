@@ -232,8 +232,8 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view
 type errorData struct {
 	Code        string // firstcode/secondcode
 	Explanation string
-	Detail      string // English: the gateway's message
-	Param       string // Russian: the parameter the message names
+	Detail      string   // English: the gateway's message
+	Param       errParam // Russian: the parameter the message names
 }
 
 // errorPage answers a refused payment request: HTTP 400 (500 for internal errors) with the
