@@ -88,8 +88,9 @@ type payData struct {
 	Merchant string
 	Action   string // the form's target
 	Token    string
-	Error    string // a card error to show above the form
-	Holder   string // echoed back after a card error (never the number or CVC)
+	Error    string         // a card error to show above the form, in the page's language
+	Err      *gateway.Error // the error behind it (set by the submit, put into words for the page)
+	Holder   string         // echoed back after a card error (never the number or CVC)
 	Month    string
 	Year     string
 	Customer string // the payment's customer message
@@ -130,8 +131,11 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		d.Payment = detail.Ops[0]
 	}
 	if fill != nil {
-		d.Error, d.Holder, d.Month, d.Year = fill.Error, fill.Holder, fill.Month, fill.Year
+		d.Holder, d.Month, d.Year = fill.Holder, fill.Month, fill.Year
 		d.Remember, d.Chosen = fill.Remember, fill.Chosen
+		if fill.Err != nil {
+			d.Error = cardError(page.Language, fill.Err)
+		}
 	}
 	if d.Merchant == "" {
 		d.Merchant = m.ID
@@ -280,7 +284,7 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 		return
 	case e.First == 5:
 		// A card field the form could not take: show the form again, without the number or CVC.
-		h.showPageWith(w, r, http.StatusBadRequest, &payData{Error: e.Message, Holder: card.Holder, Month: card.ExpMonth,
+		h.showPageWith(w, r, http.StatusBadRequest, &payData{Err: e, Holder: card.Holder, Month: card.ExpMonth,
 			Year: card.ExpYear, Remember: remember, Chosen: saved})
 		return
 	default:

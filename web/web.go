@@ -232,7 +232,8 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view
 type errorData struct {
 	Code        string // firstcode/secondcode
 	Explanation string
-	Detail      string
+	Detail      string   // English: the gateway's message
+	Param       errParam // Russian: the parameter the message names
 }
 
 // errorPage answers a refused payment request: HTTP 400 (500 for internal errors) with the
@@ -245,12 +246,9 @@ func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, lang string,
 		h.log(r).Error("web: internal error", "path", r.URL.Path, "err", err)
 	}
 	code := itoa(e.First) + "/" + itoa(e.Second)
-	expl := e.Message
-	if t, ok := errorTexts[code]; ok {
-		expl = pick(t, lang)
-	}
+	expl, detail, param := explainParam(lang, e)
 	h.render(w, status, "error", &view{Lang: lang, Title: text(lang, "err.title"),
-		Data: errorData{Code: code, Explanation: expl, Detail: e.Message}})
+		Data: errorData{Code: code, Explanation: expl, Detail: detail, Param: param}})
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {

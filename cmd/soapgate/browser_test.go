@@ -28,30 +28,8 @@ const chromiumPath = "/usr/bin/chromium"
 // package run, a fresh browser context (cookies, storage) per subtest. Set
 // SOAPGATE_TEST_SCREENSHOTS=<dir> to also save the README screenshots there.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but headless Chromium is missing at %s (apt-get install chromium)", chromiumPath)
-		}
-		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
-	}
-	var gw string
-	shop := newShop(t, &gw)
-	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
-	ts := startServerWith(t, filepath.Join(t.TempDir(), "browser.db"), notifyTo("700001", shop.URL+"/notify", "post", false))
-	gw = ts.URL
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "ru-RU"))
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b := &browserRun{ts: ts, shop: shop, browser: browser, shots: os.Getenv("SOAPGATE_TEST_SCREENSHOTS")}
+	b := startBrowser(t)
+	ts, shop := b.ts, b.shop
 
 	t.Run("pay and land on URL_RETURN_OK", func(t *testing.T) {
 		ctx := b.tab(t)
@@ -99,8 +77,12 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order.cfm?Merchant_ID=700001&OrderNumber=br-res&OrderAmount=1234.50&OrderComment=Order%20%23br-res")))
 		b.fillCard(t, ctx, "2200000000000004")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#orderstate"))))
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#orderstate"))); !strings.Contains(got, "Approved") {
+		// Russian by default: the badge says it in Russian, data-state keeps the protocol's name.
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#orderstate"))); got != "Оплачен" {
 			t.Fatalf("#orderstate %q", got)
+		}
+		if got, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#orderstate"), "data-state")); got.Value != "Approved" {
+			t.Fatalf("#orderstate data-state %q", got.Value)
 		}
 		b.shot(t, ctx, "result-page.png")
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order.cfm?Merchant_ID=700001&OrderNumber=x&OrderAmount=1.234")))
@@ -161,7 +143,7 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`tr[data-billnumber="`+bill+`"]`))))
 		b.shot(t, ctx, "monitor-orders.png")
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/monitor/orders/"+bill), chromedp.Click(chromedp.CSS("#confirm button"))))
-		b.flash(t, ctx, "Approved")
+		b.flash(t, ctx, "→ Оплачен")
 		b.state(t, "br-delay", "Approved")
 	})
 	t.Run("partial refund from the monitor", func(t *testing.T) {
@@ -172,7 +154,7 @@ func TestBrowser(t *testing.T) {
 		b.signIn(t, ctx)
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/monitor/orders/"+bill),
 			chromedp.SendKeys(chromedp.CSS("#cancel-amount"), "30.00"), chromedp.Click(chromedp.CSS("#cancel button"))))
-		b.flash(t, ctx, "PartialCanceled")
+		b.flash(t, ctx, "→ Возвращён частично")
 		if b.shots != "" { // let the refund's notification arrive, then show the page again
 			waitFor(t, "both notifications of the order to be answered", func() bool {
 				ns := ts.notifications(t, "700001", bill)
@@ -226,6 +208,36 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(fresh, chromedp.Navigate(ts.URL+"/monitor/"), chromedp.WaitVisible(chromedp.CSS("#signin"))))
 		b.shot(t, fresh, "monitor-signin.png")
 	})
+}
+
+// startBrowser starts the server (notifying the test's shop), the shop and one headless
+// Chromium for the test; it skips when Chromium is absent, unless CI is set.
+func startBrowser(t *testing.T) *browserRun {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but headless Chromium is missing at %s (apt-get install chromium)", chromiumPath)
+		}
+		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
+	}
+	shots := os.Getenv("SOAPGATE_TEST_SCREENSHOTS")
+	var gw string
+	shop := newShop(t, &gw)
+	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
+	ts := startServerWith(t, filepath.Join(t.TempDir(), "browser.db"), notifyTo("700001", shop.URL+"/notify", "post", false))
+	gw = ts.URL
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "ru-RU"))
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browserRun{ts: ts, shop: shop, browser: browser, shots: shots}
 }
 
 type browserRun struct {
@@ -337,6 +349,10 @@ func newShop(t *testing.T, gw *string) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/notify", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
+		if strings.HasPrefix(r.PostForm.Get("ordernumber"), "br-500") { // a merchant whose endpoint is down
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
 		io.WriteString(w, notify.AckXML(0, 0, r.PostForm.Get("billnumber"), r.PostForm.Get("packetdate")))
 	})
 	mux.HandleFunc("/checkout", func(w http.ResponseWriter, r *http.Request) {

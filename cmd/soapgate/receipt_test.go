@@ -250,7 +250,8 @@ func TestReceipt_PaymentPageAndPaymentLink(t *testing.T) {
 	// A bad line on order.cfm is an error page naming it; nothing is written.
 	res := w.post("/pay/order.cfm", url.Values{"Merchant_ID": {"700001"}, "OrderNumber": {"rc-page-bad"}, "OrderAmount": {"100.00"},
 		"ChequeItems": {strings.Replace(twoLines, `"tax":"vat10"`, `"tax":"vat13"`, 1)}})
-	if res.Status != 400 || !strings.Contains(res.Body, "5/110") || !strings.Contains(res.Body, "item 2") || ts.orderExists(t, "rc-page-bad") {
+	// The page is Russian: it names the line as "позиция 2" (the field's wire name as written).
+	if res.Status != 400 || !strings.Contains(res.Body, "5/110") || !strings.Contains(res.Body, "позиция 2") || ts.orderExists(t, "rc-page-bad") {
 		t.Fatalf("bad tax on order.cfm: %d\n%s", res.Status, res.Body)
 	}
 	// payrequest.cfm (JSON, ChequeItems as a string) → the link → the card.

@@ -325,7 +325,7 @@ func TestPaymentPage_Timeout(t *testing.T) {
 	if got := text(t, doc, "//order/orderstate"); got != "Timeout" {
 		t.Fatalf("after the TTL: %s", got)
 	}
-	if res := w.get(page); !strings.Contains(res.Body, ">Timeout<") {
+	if res := w.get(page); !strings.Contains(res.Body, `data-state="Timeout"`) {
 		t.Fatalf("timed-out page: %d\n%s", res.Status, res.Body)
 	}
 	w.post(page, url.Values{"token": {"stale"}, "CardNumber": {"4111111111111111"}, "ExpireMonth": {"12"}, "ExpireYear": {"2030"}})
