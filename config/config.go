@@ -30,8 +30,8 @@ type Config struct {
 	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
 	// for every absolute URL it writes: WSDL soap:address and payment links.
 	PublicURL string `mapstructure:"public_url"`
-	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto would be believed (planned,
-	// issue 10: today no proxy header is believed, which is the safe reading).
+	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto are believed; nobody else's
+	// (none by default).
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 	TLS            struct {
 		CertFile string `mapstructure:"cert_file"` // both set: the listener speaks HTTPS
@@ -42,7 +42,7 @@ type Config struct {
 		Level  string `mapstructure:"level"`  // debug | info | warn | error
 	} `mapstructure:"log"`
 	Metrics struct {
-		Listen string `mapstructure:"listen"` // planned (issue 12)
+		Listen string `mapstructure:"listen"` // /metrics, /healthz, /readyz apart from the traffic; empty: /metrics on the main listener
 	} `mapstructure:"metrics"`
 	Clock string `mapstructure:"clock"` // real | test
 	Admin struct {
@@ -57,9 +57,8 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
-		// DelayedTTL is accepted for the issue that implements it (unconfirmed two-stage
-		// payments voided). NotifyRetention: delivered and rejected notifications older than
-		// this are pruned; 0 keeps them.
+		// DelayedTTL: a two-stage payment not confirmed within it is voided. NotifyRetention:
+		// delivered and rejected notifications older than this are pruned; 0 keeps them.
 		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
 		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`
@@ -68,6 +67,12 @@ type Config struct {
 		XMLDepth       int           `mapstructure:"xml_depth"`
 		HeaderTimeout  time.Duration `mapstructure:"header_timeout"`
 		RequestTimeout time.Duration `mapstructure:"request_timeout"`
+		// Open connections: per client address (a trusted proxy is exempt) and in total
+		// (never above what the open-file limit allows); idle keep-alive ones close after
+		// IdleTimeout.
+		MaxConnections           int           `mapstructure:"max_connections"`
+		MaxConnectionsPerAddress int           `mapstructure:"max_connections_per_address"`
+		IdleTimeout              time.Duration `mapstructure:"idle_timeout"`
 	} `mapstructure:"limits"`
 	Merchants []Merchant `mapstructure:"merchants"`
 
@@ -88,8 +93,7 @@ type Merchant struct {
 	Currency         string   `mapstructure:"currency"`
 	TestMode         bool     `mapstructure:"testmode"`
 	ReturnHosts      []string `mapstructure:"return_hosts"`
-	// Per-merchant capabilities (accepted, all true by default; enforcing them is planned in
-	// issue 11).
+	// Per-merchant capabilities, all true when absent (docs/protocol.md#12-configuration).
 	TwoStage              *bool `mapstructure:"two_stage"`
 	TwoStageForSavedCards *bool `mapstructure:"two_stage_for_saved_cards"`
 	CardOnFile            *bool `mapstructure:"card_on_file"`
@@ -103,31 +107,34 @@ type Merchant struct {
 }
 
 var defaults = map[string]any{
-	"listen":                     "127.0.0.1:8080",
-	"database.driver":            "sqlite",
-	"database.path":              "data/soapgate.db",
-	"database.url":               "",
-	"public_url":                 "",
-	"trusted_proxies":            []string{},
-	"tls.cert_file":              "",
-	"tls.key_file":               "",
-	"log.format":                 "text",
-	"log.level":                  "info",
-	"metrics.listen":             "",
-	"gateway.delayed_ttl":        "168h",
-	"gateway.notify_retention":   "2160h",
-	"clock":                      "real",
-	"admin.token":                "",
-	"gateway.key":                "fixtures/keys/gateway.key.pem",
-	"gateway.cert":               "fixtures/keys/gateway.crt",
-	"gateway.payment_ttl":        "24h",
-	"gateway.notify_retries":     []string{"1m", "5m", "15m", "30m", "60m", "60m", "60m"},
-	"gateway.notify_timeout":     "10s",
-	"gateway.notify_concurrency": 16,
-	"limits.body_bytes":          1 << 20,
-	"limits.xml_depth":           64,
-	"limits.header_timeout":      "10s",
-	"limits.request_timeout":     "30s",
+	"listen":                             "127.0.0.1:8080",
+	"database.driver":                    "sqlite",
+	"database.path":                      "data/soapgate.db",
+	"database.url":                       "",
+	"public_url":                         "",
+	"trusted_proxies":                    []string{},
+	"tls.cert_file":                      "",
+	"tls.key_file":                       "",
+	"log.format":                         "text",
+	"log.level":                          "info",
+	"metrics.listen":                     "",
+	"gateway.delayed_ttl":                "168h",
+	"gateway.notify_retention":           "2160h",
+	"clock":                              "real",
+	"admin.token":                        "",
+	"gateway.key":                        "fixtures/keys/gateway.key.pem",
+	"gateway.cert":                       "fixtures/keys/gateway.crt",
+	"gateway.payment_ttl":                "24h",
+	"gateway.notify_retries":             []string{"1m", "5m", "15m", "30m", "60m", "60m", "60m"},
+	"gateway.notify_timeout":             "10s",
+	"gateway.notify_concurrency":         16,
+	"limits.body_bytes":                  1 << 20,
+	"limits.xml_depth":                   64,
+	"limits.header_timeout":              "10s",
+	"limits.request_timeout":             "30s",
+	"limits.max_connections":             8192,
+	"limits.max_connections_per_address": 256,
+	"limits.idle_timeout":                "30s",
 }
 
 // Load reads the file at path (optional when empty) and the SOAPGATE_* environment.
@@ -169,7 +176,8 @@ func checkEnv(environ []string) error {
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		key, ok := strings.CutPrefix(name, "SOAPGATE_")
-		if !ok || known[key] {
+		// SOAPGATE_TEST_* belong to the test harness (screenshots, the store under test).
+		if !ok || known[key] || strings.HasPrefix(key, "TEST_") {
 			continue
 		}
 		errs = append(errs, fmt.Errorf("environment variable %s names no configuration key (merchants are configured in the file only)", name))
@@ -199,6 +207,9 @@ func (c *Config) validate() error {
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls.cert_file and tls.key_file are set together"))
 	}
+	if l := c.Limits; l.MaxConnections < 1 || l.MaxConnectionsPerAddress < 1 || l.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("limits.max_connections, limits.max_connections_per_address and limits.idle_timeout must be positive"))
+	}
 	if !oneOf(c.Log.Format, "text", "json") {
 		errs = append(errs, fmt.Errorf("log.format must be text or json, not %q", c.Log.Format))
 	}
@@ -214,6 +225,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(p); err != nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not a CIDR", p))
 		}
+	}
+	if c.Gateway.DelayedTTL <= 0 {
+		errs = append(errs, fmt.Errorf("gateway.delayed_ttl must be a positive duration, not %s", c.Gateway.DelayedTTL))
 	}
 	if len(c.Merchants) == 0 {
 		errs = append(errs, errors.New("no merchants configured"))
@@ -276,6 +290,8 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 			RequestSignature: def(mc.RequestSignature, "off"), ResponseSecurity: def(mc.ResponseSecurity, "both"),
 			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts, CheckvalueNoSeparator: mc.CheckvalueNoSep,
 		}
+		m.Disabled = gateway.Capabilities{TwoStage: off(mc.TwoStage), TwoStageForSavedCards: off(mc.TwoStageForSavedCards),
+			CardOnFile: off(mc.CardOnFile), Recurring: off(mc.Recurring)}
 		m.Currency, _ = gateway.ParseCurrency(mc.Currency, "RUB")
 		m.Notify = gateway.NotifyConfig{URL: mc.Notify.URL, Protocol: def(mc.Notify.Protocol, "post"), XMLDSig: mc.Notify.XMLDSig,
 			Events: map[gateway.Event]bool{}}
@@ -293,6 +309,9 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 	}
 	return gateway.NewMerchants(out), nil
 }
+
+// off reads a capability switch: absent means enabled.
+func off(b *bool) bool { return b != nil && !*b }
 
 func def(s, d string) string {
 	if s == "" {

@@ -19,6 +19,9 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+	// DelayedTTL is how long a two-stage payment waits for its confirm before it is voided
+	// (gateway.delayed_ttl); DefaultDelayedTTL when zero.
+	DelayedTTL time.Duration
 
 	locks orderLocks // one confirm or cancel per order at a time
 }
@@ -34,6 +37,7 @@ type PayRequest struct {
 	Customer       Customer
 	CustomerNumber string           // save the card for this customer and return a token
 	Recurring      RecurringRequest // recurring consent, when Indicator is "1"
+	Receipt        ReceiptRequest   // the fiscal receipt's lines
 }
 
 // RecurringRequest is the recurring consent a payment may carry, as the client sent it.
@@ -60,6 +64,9 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	if err != nil {
 		return nil, err
 	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
+		return nil, err
+	}
 	if err := validateCard(req.Card); err != nil {
 		return nil, err
 	}
@@ -80,7 +87,7 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	op := &Operation{Type: OpPayment, State: OpInProcess, Amount: amount, Currency: currency,
 		ResponseCode: "AS300", Message: "In process", IPAddress: req.Customer.IPAddress, Created: now}
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
+		if err := checkDuplicate(tx, m.ID, orderNumber, now); err != nil {
 			return err
 		}
 		if err := insertOrder(tx, order, op); err != nil {
@@ -95,13 +102,42 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 }
 
 // checkDuplicate refuses a new payment under an ordernumber that still holds money (10/204).
-func checkDuplicate(tx OrderTx, merchantID, orderNumber string) error {
-	if _, err := tx.OrderHoldingMoney(merchantID, orderNumber); err == nil {
-		return ErrDuplicateOrder
-	} else if !errors.Is(err, ErrNoRows) {
+// A payment-page order nobody has submitted a card to does not hold it against the
+// merchant's authenticated call: that order is closed as Timeout and the call proceeds
+// (docs/protocol.md#10-browser-pages), so nobody can squat a merchant's ordernumbers
+// through the unauthenticated page.
+func checkDuplicate(tx pageOrderTx, merchantID, orderNumber string, now time.Time) error {
+	held, err := tx.OrderHoldingMoney(merchantID, orderNumber)
+	if errors.Is(err, ErrNoRows) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return nil
+	pg, err := unpaidPage(tx, held)
+	if err != nil {
+		return err
+	}
+	if pg == nil {
+		return ErrDuplicateOrder
+	}
+	return expire(tx, held, pg, now)
+}
+
+// unpaidPage is the page of an In Process order no card has been submitted to, or nil.
+func unpaidPage(tx PageTx, o *Order) (*Page, error) {
+	if o.State != StateInProcess || o.Card.Ref != "" {
+		return nil, nil
+	}
+	pg, err := tx.PageByOrder(o.ID)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if pg.Stage != PageCard {
+		return nil, nil
+	}
+	return pg, nil
 }
 
 // Authorize asks the processor about a committed In Process order and commits the outcome,
@@ -166,7 +202,10 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 		return nil, err
 	}
 	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
-	if err := g.afterSettle(tx, m, reply); err != nil {
+	if err := g.afterSettle(tx, m, reply, res); err != nil {
+		return nil, err
+	}
+	if err := g.fiscalise(tx, order, op, receiptFor(StateInProcess, op, order.TwoStage)); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)
@@ -256,8 +295,8 @@ func parseFlag(name, s string) (bool, error) {
 
 func validateCard(c CardData) error {
 	n := c.Number
-	if len(n) < 12 || len(n) > 19 || !allDigits(n) {
-		return Invalid(CodeParam, "cardnumber must be 12 to 19 digits")
+	if len(n) < 13 || len(n) > 19 || !allDigits(n) {
+		return Invalid(CodeParam, "cardnumber must be 13 to 19 digits")
 	}
 	if len(c.ExpMonth) < 1 || len(c.ExpMonth) > 2 || !allDigits(c.ExpMonth) || atoi(c.ExpMonth) < 1 || atoi(c.ExpMonth) > 12 {
 		return Invalid(CodeParam, "expiremonth must be 1 to 12")

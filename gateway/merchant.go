@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -25,8 +28,45 @@ type Merchant struct {
 	TestMode              bool
 	ReturnHosts           []string
 	Notify                NotifyConfig
+	// Disabled lists the capabilities the merchant may not use; the zero value enables all.
+	Disabled Capabilities
 
 	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
+}
+
+// Capabilities name what a merchant may use beyond one-stage card payments (config
+// merchants[].two_stage, two_stage_for_saved_cards, card_on_file, recurring). A request that
+// asks for a disabled one is refused before anything is written: a payment parameter with
+// 5/110 naming it, rp with 10/210, SetScheduledOperation with 10/211.
+type Capabilities struct {
+	TwoStage              bool // Delay=1
+	TwoStageForSavedCards bool // Delay=1 with a saved card (tokenpay, One Click)
+	CardOnFile            bool // customernumber, token.cfm, tokenpay, One Click
+	Recurring             bool // recurringindicator, rp, SetScheduledOperation
+}
+
+// errDisabled is the refusal of a payment parameter that asks for a disabled capability.
+func errDisabled(param, what string) *Error {
+	return Invalid(CodeParam, "%s: %s is not enabled for this merchant", param, what)
+}
+
+// checkTwoStage refuses Delay=1 when the merchant may not use two-stage payments (with a
+// saved card, also when two_stage_for_saved_cards is off).
+func (m *Merchant) checkTwoStage(twoStage, savedCard bool) error {
+	switch {
+	case !twoStage:
+		return nil
+	case m.Disabled.TwoStage:
+		return errDisabled("delay", "two-stage payment")
+	case savedCard && m.Disabled.TwoStageForSavedCards:
+		return errDisabled("delay", "two-stage payment with a saved card")
+	}
+	return nil
+}
+
+// TwoStageWithSavedCards reports whether a two-stage payment may use a saved card.
+func (m *Merchant) TwoStageWithSavedCards() bool {
+	return !m.Disabled.TwoStage && !m.Disabled.TwoStageForSavedCards
 }
 
 // NotifyConfig is where and how a merchant hears of results (docs/protocol.md#8-notifications).
@@ -38,13 +78,31 @@ type NotifyConfig struct {
 }
 
 // Merchants is the registry of configured merchants.
-type Merchants struct{ byID map[string]*Merchant }
+type Merchants struct {
+	byID map[string]*Merchant
+	// dummy stands in for an unknown merchant, so that timing does not tell which ids
+	// exist: its password is a bcrypt hash of the highest cost configured, if any is.
+	dummy *Merchant
+}
 
 // NewMerchants indexes ms by id; ids must be unique (config checks).
 func NewMerchants(ms []*Merchant) *Merchants {
-	r := &Merchants{byID: make(map[string]*Merchant, len(ms))}
+	r := &Merchants{byID: make(map[string]*Merchant, len(ms)), dummy: &Merchant{Login: "\x00unknown", Password: "\x00unknown"}}
+	cost := 0
 	for _, m := range ms {
 		r.byID[m.ID] = m
+		if isBcrypt(m.Password) {
+			if c, err := bcrypt.Cost([]byte(m.Password)); err == nil {
+				cost = max(cost, c)
+			}
+		}
+	}
+	if cost > 0 {
+		var random [16]byte
+		rand.Read(random[:])
+		if h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(random[:])), cost); err == nil {
+			r.dummy.Password = string(h)
+		}
 	}
 	return r
 }
@@ -60,9 +118,6 @@ func (r *Merchants) All() []*Merchant {
 	}
 	return out
 }
-
-// dummy is compared against when the merchant is unknown, so that timing does not tell.
-var dummy = &Merchant{Login: "\x00unknown", Password: "\x00unknown"}
 
 // Authenticate checks merchant_id, login and password in that order of the error table:
 // 5/100, 5/101, 5/102 for missing fields, then 10/100 for any mismatch.
@@ -80,7 +135,7 @@ func (r *Merchants) Authenticate(id, login, password string) (*Merchant, error) 
 	m := r.byID[id]
 	known := m != nil
 	if !known {
-		m = dummy
+		m = r.dummy
 	}
 	loginOK := subtle.ConstantTimeCompare([]byte(login), []byte(m.Login)) == 1
 	passOK := m.checkPassword(password)
@@ -98,12 +153,20 @@ func (m *Merchant) checkPassword(password string) bool {
 	if _, ok := m.bcryptOK.Load(sum); ok {
 		return true
 	}
-	if bcrypt.CompareHashAndPassword([]byte(m.Password), []byte(password)) != nil {
+	bcryptSlots <- struct{}{}
+	err := bcrypt.CompareHashAndPassword([]byte(m.Password), []byte(password))
+	<-bcryptSlots
+	if err != nil {
 		return false
 	}
 	m.bcryptOK.Store(sum, struct{}{})
 	return true
 }
+
+// bcryptSlots bounds the bcrypt comparisons running at once to half the processors, so a
+// flood of wrong passwords queues behind itself and never takes every core from the
+// requests of other merchants.
+var bcryptSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 func isBcrypt(s string) bool {
 	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))

@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -36,6 +38,9 @@ type Page struct {
 	Card       Card // a tokenised card waiting for 3-D Secure; never the number or CVC
 	Expires    time.Time
 	Created    time.Time
+	// Creator is the SHA-256 (hex) of the secret the creating browser holds in a cookie;
+	// empty for a page made by payrequest.
+	Creator string
 }
 
 // ReturnFor is where the customer goes after the payment: OK when the payment succeeded,
@@ -77,8 +82,15 @@ type PageRequest struct {
 	Customer                                         Customer
 	CustomerNumber                                   string
 	Recurring                                        RecurringRequest
+	Receipt                                          ReceiptRequest
 	Language                                         string
 	ReturnURL, ReturnOK, ReturnNo                    string
+
+	// Who asks decides what happens to an unpaid page order under the same ordernumber:
+	// a signed request gets that page back; an authenticated one (payrequest) closes it as
+	// Timeout and makes a new one; a browser gets it back only with the creator's secret.
+	Signed, Authenticated bool
+	Creator               string // the browser's secret (its cookie), "" when it has none
 }
 
 // Create checks the request like silentpay and creates the order In Process without a card,
@@ -102,16 +114,23 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
+		return nil, nil, err
+	}
 	for _, ru := range []struct{ name, v string }{{"url_return", req.ReturnURL}, {"url_return_ok", req.ReturnOK}, {"url_return_no", req.ReturnNo}} {
 		if err := CheckReturnURL(m, ru.name, ru.v); err != nil {
 			return nil, nil, err
 		}
 	}
 	extras, err := g.parseExtras(m, PayRequest{OrderNumber: orderNumber, Amount: req.Amount, Currency: req.Currency,
-		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring})
+		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring,
+		Receipt: req.Receipt})
 	if err != nil {
 		return nil, nil, err
 	}
+	// On the payment page the payer decides whether a new card is saved (#remember-card); the
+	// customernumber alone only offers the customer's saved cards (One Click).
+	extras.SaveCard = false
 	lang := strings.ToUpper(strings.TrimSpace(req.Language))
 	if lang != "EN" {
 		lang = "RU"
@@ -144,7 +163,13 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 				}
 				continue
 			}
-			if pg.Stage != PageCard || held.Amount != amount || held.Currency != currency {
+			if pg.Stage == PageCard && req.Authenticated && !req.Signed {
+				if err := expire(tx, held, pg, now); err != nil {
+					return err
+				}
+				continue
+			}
+			if pg.Stage != PageCard || held.Amount != amount || held.Currency != currency || !(req.Signed || pg.createdBy(req.Creator)) {
 				return ErrDuplicateOrder
 			}
 			page, order = pg, held
@@ -163,7 +188,7 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 		page = &Page{ID: randomID(32), OrderID: order.ID, MerchantID: m.ID, BillNumber: order.BillNumber,
 			Language: lang, ReturnURL: strings.TrimSpace(req.ReturnURL), ReturnOK: strings.TrimSpace(req.ReturnOK),
 			ReturnNo: strings.TrimSpace(req.ReturnNo), Stage: PageCard, FormToken: randomID(18),
-			Expires: now.Add(p.ttl()), Created: now}
+			Expires: now.Add(p.ttl()), Created: now, Creator: creatorHash(req.Creator)}
 		if err := tx.InsertPage(page); err != nil {
 			return err
 		}
@@ -173,6 +198,20 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 		return nil, nil, err
 	}
 	return page, order, nil
+}
+
+func creatorHash(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// createdBy reports whether secret is the one of the browser that created the page.
+func (p *Page) createdBy(secret string) bool {
+	return secret != "" && p.Creator != "" &&
+		subtle.ConstantTimeCompare([]byte(creatorHash(secret)), []byte(p.Creator)) == 1
 }
 
 // CheckReturnURL accepts an empty value or an absolute http/https URL whose host is one of
@@ -228,6 +267,12 @@ func (p *Pages) Load(ctx context.Context, id string) (*Page, *OrderDetail, *Merc
 // exactly like silentpay. A used token, or a page no longer waiting for a card, is
 // ErrPageUsed and charges nothing. Card errors (5/110) leave the page as it was.
 func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (reply *Reply, challenged bool, err error) {
+	return p.submitCard(ctx, id, token, cd, false)
+}
+
+// submitCard is Submit with the payer's consent to save the new card (remember), which is
+// kept with the payment's extras and applied only if the payment is approved.
+func (p *Pages) submitCard(ctx context.Context, id, token string, cd CardData, remember bool) (reply *Reply, challenged bool, err error) {
 	g := p.Gateway
 	cd.Number = strings.Join(strings.Fields(cd.Number), "")
 	if err := validateCard(cd); err != nil {
@@ -248,6 +293,11 @@ func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (repl
 		var err error
 		if page, order, op, m, err = p.takeToken(tx, id, token, PageCard); err != nil {
 			return err
+		}
+		if remember && !m.Disabled.CardOnFile {
+			if err := rememberCard(tx, order.ID); err != nil {
+				return err
+			}
 		}
 		if challenged {
 			page.Stage, page.Card, page.FormToken = PageIssuer, card, randomID(18)

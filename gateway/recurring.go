@@ -27,6 +27,8 @@ type RecurringPayRequest struct {
 // checkCharge applies the consent's limits and the retry rules to a charge of amount at now.
 func (s *Series) checkCharge(amount Amount, currency string, now time.Time) error {
 	switch {
+	case s.State == SeriesError:
+		return refused("the card of the initial order could not be bound for recurring payments (recurringstate Error)")
 	case s.State == SeriesStopped:
 		return refused("the recurring series is stopped (%s)", s.StopReason)
 	case s.Retry.WindowEnded(now):
@@ -108,6 +110,9 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled.Recurring {
+		return nil, refused("recurring payments are not enabled for this merchant")
+	}
 	orderNumber, err := parseOrderNumber(req.OrderNumber)
 	if err != nil {
 		return nil, err
@@ -146,7 +151,7 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 			}
 			return err
 		}
-		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
+		if err := checkDuplicate(tx, m.ID, orderNumber, now); err != nil {
 			return err
 		}
 		if order, op, charge, err = newCharge(tx, s, initial, orderNumber, amount, cur, req.Comment, req.IPAddress, now); err != nil {

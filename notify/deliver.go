@@ -619,8 +619,13 @@ func (d *Deliverer) record(n *gateway.Notification, a gateway.DeliveryAttempt) {
 		d.Logger.Warn("notification claim ran out during the attempt; its outcome is kept by the claim's new holder",
 			"id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber, "outcome", a.Outcome)
 	}
-	d.Logger.Info("notification attempt", "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
-		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "err", a.Error)
+	// A refusal or giving up needs the operator (replay by hand): WARN, with the reason.
+	level := slog.LevelInfo
+	if a.Outcome == "rejected" || a.Outcome == "failed" {
+		level = slog.LevelWarn
+	}
+	d.Logger.Log(context.Background(), level, "notification "+a.Outcome, "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
+		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "reason", a.Error)
 }
 
 // attempt sends the notification once and classifies the reply: delivered (0/0 echoing the

@@ -27,7 +27,9 @@ import (
 
 func notificationsCmd() *cobra.Command {
 	var path string
-	cmd := &cobra.Command{Use: "notifications", Short: "Show, list or replay result notifications"}
+	// Runnable only to refuse a mistyped subcommand (cobra shows help and succeeds otherwise).
+	cmd := &cobra.Command{Use: "notifications", Short: "Show, list or replay result notifications", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	cmd.PersistentFlags().StringVar(&path, "config", "config.yaml", "configuration file")
 	cmd.AddCommand(notificationsShowCmd(&path), notificationsListCmd(&path), notificationsReplayCmd(&path))
 	return cmd

@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"soapgate/auth"
 	"soapgate/config"
 	"soapgate/gateway"
 	"soapgate/processor"
@@ -30,6 +31,7 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web services on one listener",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -47,8 +49,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", cfg.Resolve(cfg.Database.Path), "clock", cfg.Clock)
-			return app.Run(ctx, ln)
+			return app.Run(ctx, ln) // logs the start-up banner (ops.go)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "config.yaml", "configuration file")
@@ -56,14 +57,16 @@ func serveCmd() *cobra.Command {
 }
 
 // newLogger logs as log.format and log.level say, to standard error.
-func newLogger(cfg *config.Config) *slog.Logger {
+func newLogger(cfg *config.Config) *slog.Logger { return newLoggerTo(cfg, os.Stderr) }
+
+func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config.Load
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // JobInterval is how often due work runs on its own (the test clock also runs it on each move).
@@ -77,12 +80,22 @@ type App struct {
 	Server  *server.Server
 	HTTP    *http.Server
 	Logger  *slog.Logger
+	Metrics *server.Metrics
+	Health  *server.Health
+	Build   server.BuildInfo
+
+	ops *opsServer // /metrics, /healthz and /readyz on metrics.listen; nil when unset
 
 	background []func(ctx context.Context) // long-running workers, started by Run
+	connLimits server.ConnLimits           // caps on open connections, applied by Run
+	lock       *store.ServeLock            // this process's claim on the database file
 }
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
 func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
+	if err := checkStart(cfg); err != nil { // ops.go
+		return nil, err
+	}
 	merchants, err := cfg.BuildMerchants()
 	if err != nil {
 		return nil, err
@@ -95,13 +108,29 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
-	db, err := store.Open(cfg.Resolve(cfg.Database.Path))
+	dbPath := cfg.Resolve(cfg.Database.Path)
+	if err := store.CheckFolder(dbPath); err != nil { // exists, and takes new files
+		return nil, err
+	}
+	lock, err := store.LockForServe(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, DB: db, Logger: logger}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock, Metrics: server.NewMetrics(), Build: server.ReadBuildInfo()}
+	db.OnCommit = app.Metrics.ObserveCommit
 	if err := app.wire(merchants, key, certPEM); err != nil {
 		db.Close()
+		lock.Release()
+		return nil, err
+	}
+	if err := app.wireOps(); err != nil { // ops.go
+		db.Close()
+		lock.Release()
 		return nil, err
 	}
 	return app, nil
@@ -119,8 +148,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		clock = testClock
 	}
 	proc := processor.Test{}
-	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
-		Logger: logger, Jobs: &gateway.Jobs{}}
+	gw := &gateway.Gateway{Store: a.DB, Processor: a.Metrics.Processor(proc), Clock: clock, Merchants: merchants,
+		Logger: logger, Jobs: &gateway.Jobs{}, DelayedTTL: cfg.Gateway.DelayedTTL}
 	a.Gateway = gw
 	if n, err := gw.Recover(context.Background()); err != nil {
 		return fmt.Errorf("settle interrupted payments: %w", err)
@@ -128,8 +157,9 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		logger.Info("settled interrupted payments", "count", n)
 	}
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
-		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
-		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+		CertPEM: certPEM, Ping: a.DB.Ping, Health: a.health(), Logger: logger,
+		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
+		Limiter: auth.NewLimiter(nil)}
 	a.Server = srv
 	var err error
 	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
@@ -143,6 +173,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireRecurring(); err != nil {
 		return fmt.Errorf("recurring: %w", err)
 	}
+	// Two-stage payments nobody confirmed within gateway.delayed_ttl are voided.
+	gw.Jobs.Add(gateway.JobFunc(gw.VoidExpiredDelayed))
 	// One mux: the web services and the pages each mount their own routes on it.
 	mux := http.NewServeMux()
 	if err := srv.Register(mux); err != nil {
@@ -151,13 +183,26 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
+	if cfg.Metrics.Listen == "" {
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+	}
+	proxies, err := wire.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("trusted_proxies: %w", err)
+	}
+	lim := cfg.Limits
+	a.connLimits = server.ConnLimits{Total: min(lim.MaxConnections, server.DescriptorBudget(256)), PerAddress: lim.MaxConnectionsPerAddress,
+		Exempt:  proxies.Contains,
+		Refused: refusedLog(logger)}
 	a.HTTP = &http.Server{
-		Addr:              cfg.Listen,
-		Handler:           server.Recoverer(logger, mux),
+		Addr: cfg.Listen,
+		// The access log sees the client a trusted proxy names, and the panic a handler
+		// turned into a 500 (with the request id).
+		Handler:           proxies.Handler(server.AccessLog(logger, a.Metrics, server.Recoverer(logger, mux))),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -167,6 +212,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 // Run serves on ln and runs due work in the background until ctx ends, then shuts down
 // gracefully: requests in flight finish and queued writes commit.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	ln = a.connLimits.Listener(ln)
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, worker := range append([]func(context.Context){a.runJobs}, a.background...) {
@@ -176,28 +222,25 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			worker(bg)
 		}()
 	}
-	defer func() { stopBG(); wg.Wait() }()
+	defer func() { stopBG(); wg.Wait() }() // at once when serving failed; shutdown waits itself
 
+	defer a.stopOps()
+	a.startOps()
 	errc := make(chan error, 1)
 	go func() {
 		if tc := a.Config.TLS; tc.CertFile != "" {
-			errc <- a.HTTP.ServeTLS(ln, a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
+			errc <- a.HTTP.ServeTLS(a.Metrics.Listener(ln), a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
 			return
 		}
-		errc <- a.HTTP.Serve(ln)
+		errc <- a.HTTP.Serve(a.Metrics.Listener(ln))
 	}()
+	a.banner(ln.Addr())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	a.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := a.HTTP.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return a.shutdown(stopBG, &wg)
 }
 
 func (a *App) runJobs(ctx context.Context) {
@@ -216,4 +259,31 @@ func (a *App) runJobs(ctx context.Context) {
 }
 
 // Close stops the database writer after what is queued.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	if a.ops != nil {
+		a.ops.ln.Close() // when Run never served it
+	}
+	start := time.Now()
+	err := a.DB.Close()
+	a.lock.Release()
+	a.Logger.Info("shutdown complete: database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds(),
+		"at", time.Now().UTC().Format(time.RFC3339Nano))
+	return err
+}
+
+// refusedLog logs connections closed over a cap at most once a second, with how many were
+// closed since the last line: a flood of them must not become a flood of log lines.
+func refusedLog(logger *slog.Logger) func(addr string, total bool) {
+	var mu sync.Mutex
+	var last time.Time
+	var n int
+	return func(addr string, total bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if now := time.Now(); now.Sub(last) >= time.Second {
+			logger.Warn("connections closed over the cap", "ip", addr, "total_cap", total, "closed", n)
+			last, n = now, 0
+		}
+	}
+}

@@ -325,7 +325,7 @@ func TestPaymentPage_Timeout(t *testing.T) {
 	if got := text(t, doc, "//order/orderstate"); got != "Timeout" {
 		t.Fatalf("after the TTL: %s", got)
 	}
-	if res := w.get(page); !strings.Contains(res.Body, ">Timeout<") {
+	if res := w.get(page); !strings.Contains(res.Body, `data-state="Timeout"`) {
 		t.Fatalf("timed-out page: %d\n%s", res.Status, res.Body)
 	}
 	w.post(page, url.Values{"token": {"stale"}, "CardNumber": {"4111111111111111"}, "ExpireMonth": {"12"}, "ExpireYear": {"2030"}})
@@ -362,6 +362,9 @@ func TestPayRequest_FormJSONAndFaults(t *testing.T) {
 	if page := w.get(out["URL"]); !strings.Contains(page.Body, "7,50") {
 		t.Fatalf("link page: %d", page.Status)
 	}
+	// An unpaid link does not hold its ordernumber against the merchant (a new link replaces
+	// it); a paid order does.
+	ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "link-paid"))
 	for name, tc := range map[string]struct {
 		params map[string]string
 		status int
@@ -369,7 +372,7 @@ func TestPayRequest_FormJSONAndFaults(t *testing.T) {
 	}{
 		"wrong password": {with("password", "nope", "ordernumber", "x", "orderamount", "1"), 401, [2]float64{10, 100}},
 		"bad amount":     {with("ordernumber", "x", "orderamount", "-1"), 400, [2]float64{5, 108}},
-		"taken":          {with("ordernumber", "link-f", "orderamount", "1"), 400, [2]float64{10, 204}},
+		"taken":          {with("ordernumber", "link-paid", "orderamount", "1"), 400, [2]float64{10, 204}},
 		"no login":       {map[string]string{"merchant_id": "700001", "ordernumber": "x", "orderamount": "1"}, 400, [2]float64{5, 101}},
 	} {
 		res, out := ts.json(t, "/pay/payrequest.cfm", tc.params)
@@ -385,7 +388,8 @@ func TestPaymentPage_RecurringConsentAndSavedCard(t *testing.T) {
 	w := newWebClient(t, ts)
 	page := w.order("OrderNumber", "rec-page", "RecurringIndicator", "1", "RecurringMinAmount", "1.00",
 		"RecurringMaxAmount", "500.00", "CustomerNumber", "cust-77", "URL_RETURN", "https://shop.example/r")
-	if res := w.pay(page, "4111111111111111"); !strings.Contains(res.Header.Get("Location"), "ordernumber=rec-page") {
+	// The payer ticks #remember-card: without it the card would not be saved.
+	if res := w.pay(page, "4111111111111111", "remember", "1"); !strings.Contains(res.Header.Get("Location"), "ordernumber=rec-page") {
 		t.Fatalf("pay: %d %q", res.Status, res.Header.Get("Location"))
 	}
 	loc, _ := url.Parse(w.get(page).Header.Get("Location"))
