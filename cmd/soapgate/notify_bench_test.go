@@ -159,6 +159,11 @@ func BenchmarkNotify_DrainBacklog(b *testing.B) {
 	for _, security := range []string{"md5", "both"} {
 		b.Run("response_security="+security, func(b *testing.B) {
 			n := benchBacklog()
+			if security != "md5" {
+				// One RSA signature per notification bounds this run: a fifth of the
+				// backlog measures it as well, in a fifth of the time.
+				n = max(n/5, 1)
+			}
 			for range b.N {
 				sink := newAckSink(b)
 				base := sinkBaseline(b, sink, 2*time.Second)
