@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"context"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -116,5 +117,38 @@ func TestDeliverer_ExpiredLease(t *testing.T) {
 	}
 	if n := f.notification(id); n.State != gateway.NotifyDelivered || n.Claim != (gateway.Claim{}) || n.Attempts != 1 {
 		t.Fatalf("after the take-over: %+v", n.Notification)
+	}
+}
+
+// TestDeliverer_ShutdownGivesBackClaims: claims taken ahead of a merchant's connections and
+// not yet sent are released when the deliverer stops, so a restarted process sends them at
+// once; the attempt in flight finishes and is recorded.
+func TestDeliverer_ShutdownGivesBackClaims(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 10)
+	m := newMerchantServer(t, func(inner http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			arrived <- struct{}{}
+			<-release
+			inner.ServeHTTP(w, r)
+		})
+	})
+	f := newFixture(t, "post", m.URL)
+	f.d.PerMerchant = 1 // one connection, one claim ahead
+	first, second := f.payment(), f.payment()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); f.d.Run(ctx) }()
+	<-arrived
+	waitFor(t, func() bool { return f.notification(second).Claim.Owner != "" })
+	cancel()
+	waitFor(t, func() bool { return f.notification(second).Claim == (gateway.Claim{}) })
+	close(release)
+	<-done
+	if n := f.notification(first); n.State != gateway.NotifyDelivered {
+		t.Errorf("the attempt in flight at shutdown: %s", n.State)
+	}
+	if n := f.notification(second); n.Claim != (gateway.Claim{}) || n.State != gateway.NotifyPending || n.Attempts != 0 {
+		t.Errorf("the claim taken ahead was not given back: %+v", n.Notification)
 	}
 }

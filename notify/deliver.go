@@ -179,6 +179,7 @@ func (d *Deliverer) Run(ctx context.Context) {
 		}
 		select {
 		case <-ctx.Done():
+			d.giveBack()
 			return
 		case <-d.Kick:
 		case <-d.freed:
@@ -445,6 +446,26 @@ func (d *Deliverer) run(j *job) {
 		d.finished(x)
 	}
 	d.mu.Unlock()
+}
+
+// giveBack releases, at shutdown, the claims taken ahead and not yet sent, so that the next
+// process sends them at once instead of after their leases.
+func (d *Deliverer) giveBack() {
+	d.mu.Lock()
+	var queued []*job
+	for _, h := range d.health {
+		queued, h.queue = append(queued, h.queue...), nil
+	}
+	d.mu.Unlock()
+	if len(queued) == 0 {
+		return
+	}
+	d.release(queued)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, j := range queued {
+		d.finished(j)
+	}
 }
 
 // release gives back claims that will not be attempted, so that they are due again at once.
