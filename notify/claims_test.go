@@ -2,7 +2,10 @@ package notify_test
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,5 +153,58 @@ func TestDeliverer_ShutdownGivesBackClaims(t *testing.T) {
 	}
 	if n := f.notification(second); n.Claim != (gateway.Claim{}) || n.State != gateway.NotifyPending || n.Attempts != 0 {
 		t.Errorf("the claim taken ahead was not given back: %+v", n.Notification)
+	}
+}
+
+// TestDeliverer_ProbesFailingMerchant: after ProbeAfter attempts in a row without an answer
+// only the notification that failed last is retried, on its schedule, and the merchant's
+// others wait with their attempts unspent; its first acknowledgement lets the queue drain.
+// Both moments are logged for the operator.
+func TestDeliverer_ProbesFailingMerchant(t *testing.T) {
+	m := newMerchantServer(t)
+	m.setReply(func(n int, r request) (int, string) {
+		if n <= 3 {
+			return 503, "down"
+		}
+		return 200, ack(0, 0, r)
+	})
+	f := newFixture(t, "post", m.URL)
+	var logs syncBuffer
+	f.d.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	f.d.PerMerchant = 1
+	var ids []int64
+	for range 5 {
+		ids = append(ids, f.payment())
+	}
+	f.runDue()
+	attempts := func() (out []int) {
+		for _, id := range ids {
+			out = append(out, f.notification(id).Attempts)
+		}
+		return out
+	}
+	if got, want := fmt.Sprint(attempts()), "[1 1 1 0 0]"; got != want {
+		t.Fatalf("attempts after three failures = %s, want %s: the rest wait", got, want)
+	}
+	if !strings.Contains(logs.String(), "probing") {
+		t.Errorf("entering probe mode was not logged:\n%s", logs.String())
+	}
+	f.clock.Set(f.clock.Now().Add(30 * time.Second))
+	f.runDue()
+	if got, want := fmt.Sprint(attempts()), "[1 1 1 0 0]"; got != want {
+		t.Fatalf("attempts before the probe is due = %s, want %s", got, want)
+	}
+	f.clock.Set(f.clock.Now().Add(30 * time.Second)) // the probe (the third) is due; the first two as well
+	f.runDue()
+	if got, want := fmt.Sprint(attempts()), "[2 2 2 1 1]"; got != want {
+		t.Fatalf("attempts after the probe answered = %s, want %s", got, want)
+	}
+	for _, id := range ids {
+		if n := f.notification(id); n.State != gateway.NotifyDelivered {
+			t.Errorf("notification %d: %s", id, n.State)
+		}
+	}
+	if !strings.Contains(logs.String(), "answers again") {
+		t.Errorf("recovery was not logged:\n%s", logs.String())
 	}
 }

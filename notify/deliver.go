@@ -424,17 +424,27 @@ func (d *Deliverer) run(j *job) {
 	d.busy--
 	h := d.state(j.merchant)
 	h.busy--
+	var recovered, probing bool
 	if counts {
 		if answered {
+			recovered = h.failures >= d.ProbeAfter
 			h.failures, h.probe = 0, 0
 		} else {
 			if h.failures++; h.failures >= d.ProbeAfter {
+				probing = h.failures == d.ProbeAfter
 				h.probe = j.n.ID
 			}
 			drop, h.queue = h.queue, nil
 		}
 	}
 	d.mu.Unlock()
+	// The moments an operator wants to see: a merchant's endpoint stops answering, and answers again.
+	if probing {
+		d.Logger.Warn("notification endpoint not answering: probing it with one notification, the others wait",
+			"merchant_id", j.merchant, "failures", d.ProbeAfter, "probe", j.n.ID)
+	} else if recovered {
+		d.Logger.Info("notification endpoint answers again: its queue drains", "merchant_id", j.merchant)
+	}
 	d.send()
 	d.record(j.n, a)
 	if len(drop) > 0 {
