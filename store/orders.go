@@ -21,10 +21,12 @@ type querier interface {
 // txn implements gateway.Tx, each of its parts, over one SQLite transaction. A read transaction carries the
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
-	q        querier
-	cache    *orderCache
-	touched  map[cacheKey]struct{}
-	outboxed bool // the transaction queued a notification: wake the deliverer after commit
+	q         querier
+	lazy      *lazyTx // a read transaction's querier: it knows the cache epoch of its snapshot
+	cache     *orderCache
+	touched   map[cacheKey]struct{}
+	touchedOp map[int64]struct{} // orders whose operations the transaction wrote
+	outboxed  bool               // the transaction queued a notification: wake the deliverer after commit
 }
 
 // What the store implements, part by part, so that a missing method names its interface.
@@ -102,7 +104,7 @@ func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) (
 			merchantID, orderNumber, millis(w.From), millis(w.To))
 	}
 	k := cacheKey{merchantID, orderNumber}
-	all, epoch, ok := t.cache.get(k)
+	all, ok := t.cache.get(k)
 	if !ok {
 		var err error
 		all, err = t.queryOrders(`SELECT `+orderColumns+` FROM orders
@@ -110,7 +112,7 @@ func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) (
 		if err != nil {
 			return nil, err
 		}
-		t.cache.put(k, all, epoch)
+		t.cache.put(k, all, t.lazy.epoch)
 	}
 	out := all[:0:0]
 	for _, o := range all {
@@ -190,7 +192,22 @@ func scanOperation(s scanner) (*gateway.Operation, error) {
 }
 
 func (t *txn) Operations(orderID int64) ([]*gateway.Operation, error) {
-	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
+	if t.cache != nil {
+		if ops, ok := t.cache.getOps(orderID); ok {
+			return ops, nil
+		}
+	}
+	ops, err := queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
+	if err == nil && t.cache != nil {
+		t.cache.putOps(orderID, ops, t.lazy.epoch)
+	}
+	return ops, err
+}
+
+func (t *txn) touchOp(orderID int64) {
+	if t.touchedOp != nil {
+		t.touchedOp[orderID] = struct{}{}
+	}
 }
 
 func (t *txn) InsertOperation(op *gateway.Operation) error {
@@ -203,6 +220,7 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		op.OrderID, op.Seq, op.Type, op.State, op.Amount, op.Currency, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, ext, op.IPAddress, millis(op.Created))
+	t.touchOp(op.OrderID)
 	if err != nil {
 		return err
 	}
@@ -211,6 +229,7 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 }
 
 func (t *txn) UpdateOperation(op *gateway.Operation) error {
+	t.touchOp(op.OrderID)
 	_, err := t.q.Exec(`UPDATE operations SET state = ?, responsecode = ?, message = ?, customermessage = ?,
 		recommendation = ?, approvalcode = ? WHERE id = ?`, op.State, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, op.ID)

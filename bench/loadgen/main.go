@@ -27,10 +27,13 @@ import (
 
 // Targets from the issue (2-core machine). Informational only.
 const (
-	targetOrderstateVsPlain = 0.40  // orderstate req/s ≥ 40 % of plain req/s
-	targetSilentpayVsCommit = 2.0   // silentpay payments/s ≥ 2 × single-row FULL commits/s
-	targetRSSMiB            = 100.0 // server RSS under load < 100 MiB
-	maxErrorRate            = 0.01  // > 1 % failed requests in a scenario → exit 1
+	targetOrderstateVsPlain  = 0.50  // orderstate req/s ≥ 50 % of plain req/s
+	targetHalfP99ms          = 5.0   // orderstate p99 at half its rate < 5 ms
+	targetOrderresultVsState = 0.67  // orderresult of one order within 1.5× orderstate's cost
+	targetSilentpayVsRSA     = 0.50  // silentpay payments/s ≥ 0.5 × openssl speed -multi NCPU rsa2048 sign/s
+	targetSilentpayVsCommit  = 2.0   // silentpay payments/s ≥ 2 × single-row FULL commits/s
+	targetRSSMiB             = 100.0 // server RSS under load < 100 MiB
+	maxErrorRate             = 0.01  // > 1 % failed requests in a scenario → exit 1
 )
 
 // Sandbox fixtures (docs/protocol.md sections 1 and 6).
@@ -40,11 +43,12 @@ const (
 	password   = "demo_password1"
 	cardNumber = "4111111111111111"
 
-	orderstatePath = "/orderstate/orderstate.cfm"
-	silentpayPath  = "/pay/silentpay.cfm"
-	soapEnvNS      = "http://schemas.xmlsoap.org/soap/envelope/"
-	wsNS           = "http://www.paysecure.ru/ws/"
-	contentType    = "text/xml; charset=utf-8"
+	orderstatePath  = "/orderstate/orderstate.cfm"
+	orderresultPath = "/orderresult/orderresult.cfm"
+	silentpayPath   = "/pay/silentpay.cfm"
+	soapEnvNS       = "http://schemas.xmlsoap.org/soap/envelope/"
+	wsNS            = "http://www.paysecure.ru/ws/"
+	contentType     = "text/xml; charset=utf-8"
 )
 
 type config struct {
@@ -56,6 +60,7 @@ type config struct {
 	jsonOut   string
 	sqliteDir string
 	timeout   time.Duration
+	keyPath   string
 }
 
 func main() {
@@ -69,6 +74,7 @@ func main() {
 	flag.IntVar(&cfg.pid, "pid", 0, "server pid: sample VmRSS/VmHWM from /proc/<pid>/status under load")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.sqliteDir, "sqlite-dir", "", "directory for the sqlite-commit scenario's temporary database (default: a new temp dir); use the server database's filesystem")
+	flag.StringVar(&cfg.keyPath, "key", "fixtures/keys/gateway.key.pem", "gateway RSA key for the sign-crypto-rsa and sign-chosen scenarios")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "per-request timeout")
 	flag.StringVar(&servePlain, "serve-plain", "", "internal: serve the plain baseline handler on ADDR and print its address")
 	flag.StringVar(&waitHealthz, "wait-healthz", "", "helper: poll BASEURL/healthz until HTTP 200 (bounded by -timeout), then exit 0")

@@ -120,3 +120,35 @@ func TestParseSystemStat(t *testing.T) {
 		t.Error("no cpu line: want an error")
 	}
 }
+
+func TestParseOpenSSLSpeed(t *testing.T) {
+	out := "Forked child 0\n+R1:1234:2048:10.00\nGot: +F2:2:2048:0.000187:0.000010 from 0\n" +
+		"version: 3.0.22\n                  sign    verify    sign/s verify/s\n" +
+		"rsa 2048 bits 0.000187s 0.000010s   5336.0  97123.3\n"
+	if got, ok := parseOpenSSLSpeed([]byte(out)); !ok || got != 5336.0 {
+		t.Fatalf("parseOpenSSLSpeed = %v, %v; want 5336, true", got, ok)
+	}
+	if _, ok := parseOpenSSLSpeed([]byte("rsa 4096 bits 0.1s 0.1s 10.0 100.0\n")); ok {
+		t.Fatal("a 4096-bit line was read as rsa2048")
+	}
+}
+
+// TestSchedule: an open load schedules exactly the requests whose start falls before the
+// deadline, in order, one gap apart, and then closes.
+func TestSchedule(t *testing.T) {
+	start := time.Now()
+	ticks := make(chan time.Time, 1000)
+	schedule(ticks, 1000, start, start.Add(30*time.Millisecond)) // gap 1ms
+	var n int
+	prev := start.Add(-time.Millisecond)
+	for tk := range ticks {
+		if got := tk.Sub(prev); got != time.Millisecond {
+			t.Fatalf("tick %d: %v after the previous, want 1ms", n, got)
+		}
+		prev = tk
+		n++
+	}
+	if n != 30 {
+		t.Fatalf("%d ticks, want 30", n)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"soapgate/signer"
 )
 
 type ratio struct {
@@ -66,21 +68,25 @@ func run(cfg config) int {
 	fmt.Fprintf(os.Stderr, "loadgen: run %s, %d clients, %s per scenario, %d CPUs\n",
 		rep.RunID, cfg.conc, cfg.dur, rep.NumCPU)
 
-	// a. plain net/http baseline in its own process, same client/body/concurrency as orderstate.
+	// a. plain net/http baseline in its own process, same client/body/concurrency as
+	// orderstate; it stays up for the paced run beside orderstate's (c2).
 	osBody := orderstateBody("bench-os-" + rep.RunID)
+	plainPID := 0
+	plainURL := ""
 	if child, err := startPlainChild(); err != nil {
 		add(result{Name: "plain", Failed: err.Error()})
 	} else {
-		s := startRSSSampler(child.cmd.Process.Pid, 100*time.Millisecond)
+		defer child.stop()
+		plainPID, plainURL = child.cmd.Process.Pid, "http://"+child.addr+orderstatePath
+		s := startRSSSampler(plainPID, 100*time.Millisecond)
 		r := runHTTP(cfg, client, scenario{
 			name:  "plain",
-			url:   "http://" + child.addr + orderstatePath,
+			url:   plainURL,
 			body:  func(int64) []byte { return osBody },
 			check: checkFirstcodeZero,
-		}, &counter, child.cmd.Process.Pid)
+		}, &counter, plainPID)
 		rep.PlainRSSKiB = s.stop()
 		r.PeakRSSKiB = rep.PlainRSSKiB
-		child.stop()
 		add(r)
 	}
 	client.CloseIdleConnections()
@@ -113,8 +119,46 @@ func run(cfg config) int {
 				check: checkFirstcodeZero,
 			}, &counter, cfg.pid)
 			r.PeakRSSKiB = s.stop()
-			add(r)
+			full := add(r)
+
+			// c2. latency at half that rate, open load, then the plain handler at the same rate.
+			if half := full.RPS / 2; half > 0 {
+				add(runHTTP(cfg, client, scenario{
+					name:  "orderstate-half",
+					url:   cfg.url + orderstatePath,
+					body:  func(int64) []byte { return osBody },
+					check: checkFirstcodeZero,
+					rate:  half,
+				}, &counter, cfg.pid)).Note = fmt.Sprintf("open load at %.0f req/s (half of orderstate), latency from the scheduled start", half)
+				if plainURL != "" {
+					add(runHTTP(cfg, client, scenario{
+						name:  "plain-half",
+						url:   plainURL,
+						body:  func(int64) []byte { return osBody },
+						check: checkFirstcodeZero,
+						rate:  half,
+					}, &counter, plainPID)).Note = "the plain handler at orderstate-half's rate"
+				}
+			}
+
+			// c3. orderresult of the same single order.
+			add(runHTTP(cfg, client, scenario{
+				name:  "orderresult",
+				url:   cfg.url + orderresultPath,
+				body:  func(int64) []byte { return orderresultBody(on) },
+				check: checkFirstcodeZero,
+			}, &counter, cfg.pid))
 		}
+
+		// c4. RSA: crypto/rsa and the server's signer in this process, then OpenSSL's own
+		// figure, right before silentpay, whose ceiling it is.
+		if std, chosen, err := signKeys(cfg.keyPath); err != nil {
+			add(result{Name: "sign-crypto-rsa", Failed: err.Error()})
+		} else {
+			add(runSign(cfg, "sign-crypto-rsa", std, "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"))
+			add(runSign(cfg, "sign-chosen", chosen, "the same with the server's signer: "+signer.Backend(chosen)))
+		}
+		add(runOpenSSLSpeed(cfg))
 
 		// d. silentpay: a new ordernumber per request.
 		prefix := "bench-sp-" + rep.RunID + "-"
@@ -161,6 +205,20 @@ func run(cfg config) int {
 		rep.Ratios = append(rep.Ratios, rt)
 	}
 	ratioOf("orderstate/plain", "orderstate", "plain", fmt.Sprintf(">= %.2f", targetOrderstateVsPlain), targetOrderstateVsPlain)
+	p99 := ratio{Name: "orderstate-half p99 ms", Target: fmt.Sprintf("< %.0f", targetHalfP99ms)}
+	if r := byName["orderstate-half"]; r != nil && r.Failed == "" && r.OK > 0 {
+		p99.Value, p99.Valid = r.P99ms, true
+		p99.Pass = p99.Value < targetHalfP99ms
+	}
+	rep.Ratios = append(rep.Ratios, p99)
+	p99p := ratio{Name: "p99 orderstate/plain @half", Target: "info"}
+	if a, b := byName["orderstate-half"], byName["plain-half"]; a != nil && b != nil && a.Failed == "" && b.Failed == "" && b.P99 > 0 {
+		p99p.Value, p99p.Valid, p99p.Pass = float64(a.P99)/float64(b.P99), true, true
+	}
+	rep.Ratios = append(rep.Ratios, p99p)
+	ratioOf("orderresult/orderstate", "orderresult", "orderstate", fmt.Sprintf(">= %.2f", targetOrderresultVsState), targetOrderresultVsState)
+	ratioOf("sign chosen/crypto-rsa", "sign-chosen", "sign-crypto-rsa", ">= 1.00", 1)
+	ratioOf("silentpay/openssl-rsa2048", "silentpay", "openssl-rsa2048", fmt.Sprintf(">= %.2f", targetSilentpayVsRSA), targetSilentpayVsRSA)
 	ratioOf("silentpay/sqlite-commit", "silentpay", "sqlite-commit", fmt.Sprintf(">= %.2f", targetSilentpayVsCommit), targetSilentpayVsCommit)
 	rssPeak := max(rep.PeakRSSKiB, rep.HWMKiB)
 	rss := ratio{Name: "peak server RSS MiB", Target: fmt.Sprintf("< %.0f", targetRSSMiB)}
