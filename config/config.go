@@ -30,8 +30,8 @@ type Config struct {
 	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
 	// for every absolute URL it writes: WSDL soap:address and payment links.
 	PublicURL string `mapstructure:"public_url"`
-	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto would be believed (planned,
-	// issue 10: today no proxy header is believed, which is the safe reading).
+	// TrustedProxies are CIDRs whose X-Forwarded-For / -Proto are believed; nobody else's
+	// (none by default).
 	TrustedProxies []string `mapstructure:"trusted_proxies"`
 	TLS            struct {
 		CertFile string `mapstructure:"cert_file"` // both set: the listener speaks HTTPS
@@ -67,6 +67,12 @@ type Config struct {
 		XMLDepth       int           `mapstructure:"xml_depth"`
 		HeaderTimeout  time.Duration `mapstructure:"header_timeout"`
 		RequestTimeout time.Duration `mapstructure:"request_timeout"`
+		// Open connections: per client address (a trusted proxy is exempt) and in total
+		// (never above what the open-file limit allows); idle keep-alive ones close after
+		// IdleTimeout.
+		MaxConnections           int           `mapstructure:"max_connections"`
+		MaxConnectionsPerAddress int           `mapstructure:"max_connections_per_address"`
+		IdleTimeout              time.Duration `mapstructure:"idle_timeout"`
 	} `mapstructure:"limits"`
 	Merchants []Merchant `mapstructure:"merchants"`
 
@@ -102,31 +108,34 @@ type Merchant struct {
 }
 
 var defaults = map[string]any{
-	"listen":                     "127.0.0.1:8080",
-	"database.driver":            "sqlite",
-	"database.path":              "data/soapgate.db",
-	"database.url":               "",
-	"public_url":                 "",
-	"trusted_proxies":            []string{},
-	"tls.cert_file":              "",
-	"tls.key_file":               "",
-	"log.format":                 "text",
-	"log.level":                  "info",
-	"metrics.listen":             "",
-	"gateway.delayed_ttl":        "168h",
-	"gateway.notify_retention":   "2160h",
-	"clock":                      "real",
-	"admin.token":                "",
-	"gateway.key":                "fixtures/keys/gateway.key.pem",
-	"gateway.cert":               "fixtures/keys/gateway.crt",
-	"gateway.payment_ttl":        "24h",
-	"gateway.notify_retries":     []string{"1m", "5m", "15m", "30m", "60m", "60m", "60m"},
-	"gateway.notify_timeout":     "10s",
-	"gateway.notify_concurrency": 16,
-	"limits.body_bytes":          1 << 20,
-	"limits.xml_depth":           64,
-	"limits.header_timeout":      "10s",
-	"limits.request_timeout":     "30s",
+	"listen":                             "127.0.0.1:8080",
+	"database.driver":                    "sqlite",
+	"database.path":                      "data/soapgate.db",
+	"database.url":                       "",
+	"public_url":                         "",
+	"trusted_proxies":                    []string{},
+	"tls.cert_file":                      "",
+	"tls.key_file":                       "",
+	"log.format":                         "text",
+	"log.level":                          "info",
+	"metrics.listen":                     "",
+	"gateway.delayed_ttl":                "168h",
+	"gateway.notify_retention":           "2160h",
+	"clock":                              "real",
+	"admin.token":                        "",
+	"gateway.key":                        "fixtures/keys/gateway.key.pem",
+	"gateway.cert":                       "fixtures/keys/gateway.crt",
+	"gateway.payment_ttl":                "24h",
+	"gateway.notify_retries":             []string{"1m", "5m", "15m", "30m", "60m", "60m", "60m"},
+	"gateway.notify_timeout":             "10s",
+	"gateway.notify_concurrency":         16,
+	"limits.body_bytes":                  1 << 20,
+	"limits.xml_depth":                   64,
+	"limits.header_timeout":              "10s",
+	"limits.request_timeout":             "30s",
+	"limits.max_connections":             8192,
+	"limits.max_connections_per_address": 256,
+	"limits.idle_timeout":                "30s",
 }
 
 // Load reads the file at path (optional when empty) and the SOAPGATE_* environment.
@@ -197,6 +206,9 @@ func (c *Config) validate() error {
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls.cert_file and tls.key_file are set together"))
+	}
+	if l := c.Limits; l.MaxConnections < 1 || l.MaxConnectionsPerAddress < 1 || l.IdleTimeout <= 0 {
+		errs = append(errs, errors.New("limits.max_connections, limits.max_connections_per_address and limits.idle_timeout must be positive"))
 	}
 	if !oneOf(c.Log.Format, "text", "json") {
 		errs = append(errs, fmt.Errorf("log.format must be text or json, not %q", c.Log.Format))

@@ -80,7 +80,7 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	op := &Operation{Type: OpPayment, State: OpInProcess, Amount: amount, Currency: currency,
 		ResponseCode: "AS300", Message: "In process", IPAddress: req.Customer.IPAddress, Created: now}
 	err = g.Store.Update(ctx, func(tx Tx) error {
-		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
+		if err := checkDuplicate(tx, m.ID, orderNumber, now); err != nil {
 			return err
 		}
 		if err := insertOrder(tx, order, op); err != nil {
@@ -95,13 +95,42 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 }
 
 // checkDuplicate refuses a new payment under an ordernumber that still holds money (10/204).
-func checkDuplicate(tx OrderTx, merchantID, orderNumber string) error {
-	if _, err := tx.OrderHoldingMoney(merchantID, orderNumber); err == nil {
-		return ErrDuplicateOrder
-	} else if !errors.Is(err, ErrNoRows) {
+// A payment-page order nobody has submitted a card to does not hold it against the
+// merchant's authenticated call: that order is closed as Timeout and the call proceeds
+// (docs/protocol.md#10-browser-pages), so nobody can squat a merchant's ordernumbers
+// through the unauthenticated page.
+func checkDuplicate(tx pageOrderTx, merchantID, orderNumber string, now time.Time) error {
+	held, err := tx.OrderHoldingMoney(merchantID, orderNumber)
+	if errors.Is(err, ErrNoRows) {
+		return nil
+	} else if err != nil {
 		return err
 	}
-	return nil
+	pg, err := unpaidPage(tx, held)
+	if err != nil {
+		return err
+	}
+	if pg == nil {
+		return ErrDuplicateOrder
+	}
+	return expire(tx, held, pg, now)
+}
+
+// unpaidPage is the page of an In Process order no card has been submitted to, or nil.
+func unpaidPage(tx PageTx, o *Order) (*Page, error) {
+	if o.State != StateInProcess || o.Card.Ref != "" {
+		return nil, nil
+	}
+	pg, err := tx.PageByOrder(o.ID)
+	if errors.Is(err, ErrNoRows) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if pg.Stage != PageCard {
+		return nil, nil
+	}
+	return pg, nil
 }
 
 // Authorize asks the processor about a committed In Process order and commits the outcome,
@@ -256,8 +285,8 @@ func parseFlag(name, s string) (bool, error) {
 
 func validateCard(c CardData) error {
 	n := c.Number
-	if len(n) < 12 || len(n) > 19 || !allDigits(n) {
-		return Invalid(CodeParam, "cardnumber must be 12 to 19 digits")
+	if len(n) < 13 || len(n) > 19 || !allDigits(n) {
+		return Invalid(CodeParam, "cardnumber must be 13 to 19 digits")
 	}
 	if len(c.ExpMonth) < 1 || len(c.ExpMonth) > 2 || !allDigits(c.ExpMonth) || atoi(c.ExpMonth) < 1 || atoi(c.ExpMonth) > 12 {
 		return Invalid(CodeParam, "expiremonth must be 1 to 12")

@@ -1,8 +1,11 @@
 package gateway
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -38,13 +41,31 @@ type NotifyConfig struct {
 }
 
 // Merchants is the registry of configured merchants.
-type Merchants struct{ byID map[string]*Merchant }
+type Merchants struct {
+	byID map[string]*Merchant
+	// dummy stands in for an unknown merchant, so that timing does not tell which ids
+	// exist: its password is a bcrypt hash of the highest cost configured, if any is.
+	dummy *Merchant
+}
 
 // NewMerchants indexes ms by id; ids must be unique (config checks).
 func NewMerchants(ms []*Merchant) *Merchants {
-	r := &Merchants{byID: make(map[string]*Merchant, len(ms))}
+	r := &Merchants{byID: make(map[string]*Merchant, len(ms)), dummy: &Merchant{Login: "\x00unknown", Password: "\x00unknown"}}
+	cost := 0
 	for _, m := range ms {
 		r.byID[m.ID] = m
+		if isBcrypt(m.Password) {
+			if c, err := bcrypt.Cost([]byte(m.Password)); err == nil {
+				cost = max(cost, c)
+			}
+		}
+	}
+	if cost > 0 {
+		var random [16]byte
+		rand.Read(random[:])
+		if h, err := bcrypt.GenerateFromPassword([]byte(hex.EncodeToString(random[:])), cost); err == nil {
+			r.dummy.Password = string(h)
+		}
 	}
 	return r
 }
@@ -60,9 +81,6 @@ func (r *Merchants) All() []*Merchant {
 	}
 	return out
 }
-
-// dummy is compared against when the merchant is unknown, so that timing does not tell.
-var dummy = &Merchant{Login: "\x00unknown", Password: "\x00unknown"}
 
 // Authenticate checks merchant_id, login and password in that order of the error table:
 // 5/100, 5/101, 5/102 for missing fields, then 10/100 for any mismatch.
@@ -80,7 +98,7 @@ func (r *Merchants) Authenticate(id, login, password string) (*Merchant, error) 
 	m := r.byID[id]
 	known := m != nil
 	if !known {
-		m = dummy
+		m = r.dummy
 	}
 	loginOK := subtle.ConstantTimeCompare([]byte(login), []byte(m.Login)) == 1
 	passOK := m.checkPassword(password)
@@ -98,12 +116,20 @@ func (m *Merchant) checkPassword(password string) bool {
 	if _, ok := m.bcryptOK.Load(sum); ok {
 		return true
 	}
-	if bcrypt.CompareHashAndPassword([]byte(m.Password), []byte(password)) != nil {
+	bcryptSlots <- struct{}{}
+	err := bcrypt.CompareHashAndPassword([]byte(m.Password), []byte(password))
+	<-bcryptSlots
+	if err != nil {
 		return false
 	}
 	m.bcryptOK.Store(sum, struct{}{})
 	return true
 }
+
+// bcryptSlots bounds the bcrypt comparisons running at once to half the processors, so a
+// flood of wrong passwords queues behind itself and never takes every core from the
+// requests of other merchants.
+var bcryptSlots = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 
 func isBcrypt(s string) bool {
 	return len(s) == 60 && (strings.HasPrefix(s, "$2a$") || strings.HasPrefix(s, "$2b$") || strings.HasPrefix(s, "$2y$"))

@@ -61,6 +61,21 @@ type Card struct {
 	Ref      string // the processor's reference to charge it again
 }
 
+// KeptDigits splits a card number into the only digits the gateway keeps: the first six and
+// the last four of a number of 16 digits or more (the display rule of PCI DSS), and never
+// more than half the digits of a shorter one (13 digits: the first two and the last four).
+func KeptDigits(number string) (bin, last4 string) {
+	n := len(number)
+	if n < 8 {
+		return "", ""
+	}
+	first := 6
+	if n < 16 {
+		first = n/2 - 4
+	}
+	return number[:first], number[n-4:]
+}
+
 // Masked is the card number as responses show it: 411111******1111.
 func (c Card) Masked() string {
 	if c.Bin == "" {

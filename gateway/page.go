@@ -2,7 +2,9 @@ package gateway
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -36,6 +38,9 @@ type Page struct {
 	Card       Card // a tokenised card waiting for 3-D Secure; never the number or CVC
 	Expires    time.Time
 	Created    time.Time
+	// Creator is the SHA-256 (hex) of the secret the creating browser holds in a cookie;
+	// empty for a page made by payrequest.
+	Creator string
 }
 
 // ReturnFor is where the customer goes after the payment: OK when the payment succeeded,
@@ -79,6 +84,12 @@ type PageRequest struct {
 	Recurring                                        RecurringRequest
 	Language                                         string
 	ReturnURL, ReturnOK, ReturnNo                    string
+
+	// Who asks decides what happens to an unpaid page order under the same ordernumber:
+	// a signed request gets that page back; an authenticated one (payrequest) closes it as
+	// Timeout and makes a new one; a browser gets it back only with the creator's secret.
+	Signed, Authenticated bool
+	Creator               string // the browser's secret (its cookie), "" when it has none
 }
 
 // Create checks the request like silentpay and creates the order In Process without a card,
@@ -144,7 +155,13 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 				}
 				continue
 			}
-			if pg.Stage != PageCard || held.Amount != amount || held.Currency != currency {
+			if pg.Stage == PageCard && req.Authenticated && !req.Signed {
+				if err := expire(tx, held, pg, now); err != nil {
+					return err
+				}
+				continue
+			}
+			if pg.Stage != PageCard || held.Amount != amount || held.Currency != currency || !(req.Signed || pg.createdBy(req.Creator)) {
 				return ErrDuplicateOrder
 			}
 			page, order = pg, held
@@ -163,7 +180,7 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 		page = &Page{ID: randomID(32), OrderID: order.ID, MerchantID: m.ID, BillNumber: order.BillNumber,
 			Language: lang, ReturnURL: strings.TrimSpace(req.ReturnURL), ReturnOK: strings.TrimSpace(req.ReturnOK),
 			ReturnNo: strings.TrimSpace(req.ReturnNo), Stage: PageCard, FormToken: randomID(18),
-			Expires: now.Add(p.ttl()), Created: now}
+			Expires: now.Add(p.ttl()), Created: now, Creator: creatorHash(req.Creator)}
 		if err := tx.InsertPage(page); err != nil {
 			return err
 		}
@@ -173,6 +190,20 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 		return nil, nil, err
 	}
 	return page, order, nil
+}
+
+func creatorHash(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// createdBy reports whether secret is the one of the browser that created the page.
+func (p *Page) createdBy(secret string) bool {
+	return secret != "" && p.Creator != "" &&
+		subtle.ConstantTimeCompare([]byte(creatorHash(secret)), []byte(p.Creator)) == 1
 }
 
 // CheckReturnURL accepts an empty value or an absolute http/https URL whose host is one of

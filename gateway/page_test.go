@@ -50,7 +50,7 @@ func TestPages_CreateSubmitExpire(t *testing.T) {
 	g, m := newGateway(t)
 	pages := &gateway.Pages{Gateway: g, TTL: time.Hour}
 	ctx := context.Background()
-	req := gateway.PageRequest{OrderNumber: "p-1", Amount: "10.00"}
+	req := gateway.PageRequest{OrderNumber: "p-1", Amount: "10.00", Creator: "the-creating-browser's-secret"}
 	page, order, err := pages.Create(ctx, m, req)
 	if err != nil || order.State != gateway.StateInProcess || order.Card.Ref != "" || len(page.ID) < 40 {
 		t.Fatalf("create: %v %+v", err, order)
@@ -62,8 +62,16 @@ func TestPages_CreateSubmitExpire(t *testing.T) {
 	if again, _, err := pages.Create(ctx, m, req); err != nil || again.ID != page.ID {
 		t.Fatalf("same ordernumber: %v", err)
 	}
-	if _, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "p-1", Amount: "11.00"}); codes(err) != "10/204" {
+	if _, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "p-1", Amount: "11.00", Creator: req.Creator}); codes(err) != "10/204" {
 		t.Fatalf("other amount: %v", err)
+	}
+	for _, other := range []string{"", "another browser"} {
+		if _, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "p-1", Amount: "10.00", Creator: other}); codes(err) != "10/204" {
+			t.Fatalf("browser %q got the page: %v", other, err)
+		}
+	}
+	if again, _, err := pages.Create(ctx, m, gateway.PageRequest{OrderNumber: "p-1", Amount: "10.00", Signed: true, Authenticated: true}); err != nil || again.ID != page.ID {
+		t.Fatalf("signed request: %v", err)
 	}
 	card := gateway.CardData{Number: "4111111111111111", ExpMonth: "12", ExpYear: "2030", CVC: "123"}
 	if _, _, err := pages.Submit(ctx, page.ID, "wrong", card); !errors.Is(err, gateway.ErrPageUsed) {

@@ -93,8 +93,9 @@ func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
 	if _, err := rand.Read(nonce[:]); err != nil {
 		return gateway.Card{}, err
 	}
+	bin, last4 := gateway.KeptDigits(c.Number)
 	return gateway.Card{
-		Bin: c.Number[:6], Last4: c.Number[len(c.Number)-4:], Brand: Brand(c.Number),
+		Bin: bin, Last4: last4, Brand: Brand(c.Number),
 		ExpMonth: month, ExpYear: year, Holder: strings.TrimSpace(c.Holder),
 		Ref: "tp_" + profile + "_" + hex.EncodeToString(nonce[:]),
 	}, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"strconv"
 	"time"
 
 	"soapgate/gateway"
@@ -67,7 +68,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 		}
 		return s.write(w, c, svc.ops[0], nil, gateway.Errorf(1, 1, "unknown operation %q at %s", name, r.URL.Path)), name, ""
 	}
-	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), c.get("login"), c.get("password"))
+	m, err := s.authenticate(w, c)
 	if err != nil {
 		return s.write(w, c, o, nil, err), o.name, c.get("merchant_id")
 	}
@@ -83,6 +84,32 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 		return s.write(w, c, o, nil, err), o.name, m.ID
 	}
 	return s.write(w, c, o, &answer{op: o, v: resp, customers: x.customers}, nil), o.name, m.ID
+}
+
+// authenticate checks the merchant's credentials, unless the client has failed too often
+// lately: then it is refused before any password check, with HTTP 429 and Retry-After
+// (docs/protocol.md#47-errors).
+func (s *Server) authenticate(w http.ResponseWriter, c *call) (*gateway.Merchant, error) {
+	login, addr := c.get("login"), wire.ClientIP(c.r)
+	if s.Limiter != nil && login != "" && c.get("password") != "" {
+		if wait := s.Limiter.Wait(login, addr); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
+			c.status = http.StatusTooManyRequests
+			s.Logger.Warn("authentication throttled", "merchant_id", c.get("merchant_id"), "ip", addr)
+			return nil, gateway.ErrAuth
+		}
+	}
+	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), login, c.get("password"))
+	if s.Limiter != nil {
+		switch {
+		case err == gateway.ErrAuth:
+			s.Limiter.Failed(login, addr)
+			s.Logger.Warn("authentication failed", "merchant_id", c.get("merchant_id"), "ip", addr)
+		case err == nil:
+			s.Limiter.Succeeded(login, addr)
+		}
+	}
+	return m, err
 }
 
 // write answers in the call's transport and format; it is the one place answers and errors
@@ -135,6 +162,9 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	default:
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 		encodeXML(&b, o, v, cs)
+	}
+	if c.status != 0 {
+		status = c.status
 	}
 	w.WriteHeader(status)
 	w.Write(b.Bytes())

@@ -26,6 +26,7 @@ type call struct {
 	format    int         // response format
 	dsig      bool        // sign the SOAP answer with XML-DSig (the merchant's xmldsig)
 	params    wire.Params // lowercase names
+	status    int         // an HTTP status that overrides the answer's (429 when throttled)
 }
 
 // get returns a parameter by its lowercase name.

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 
+	"soapgate/auth"
 	"soapgate/gateway"
 	"soapgate/signer"
 	"soapgate/wire"
@@ -35,6 +36,9 @@ type Server struct {
 	PublicURL string
 	MaxBody   int64 // bytes; DefaultMaxBody
 	MaxDepth  int   // XML nesting; DefaultMaxDepth
+
+	// Limiter counts failed authentications; nil does not limit (unit tests).
+	Limiter *auth.Limiter
 
 	AdminToken string             // enables /admin/* (with a test clock)
 	TestClock  *gateway.TestClock // nil on the real clock

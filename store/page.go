@@ -11,7 +11,7 @@ import (
 
 const pageColumns = `p.id, p.order_id, o.merchant_id, o.billnumber, p.language, p.url_return, p.url_return_ok,
 	p.url_return_no, p.stage, p.form_token, p.card_bin, p.card_last4, p.card_brand, p.card_exp_month,
-	p.card_exp_year, p.card_holder, p.card_ref, p.expires, p.created`
+	p.card_exp_year, p.card_holder, p.card_ref, p.expires, p.created, p.creator`
 
 const pageFrom = ` FROM pages p JOIN orders o ON o.id = p.order_id`
 
@@ -21,7 +21,7 @@ func scanPage(s scanner) (*gateway.Page, error) {
 	k := &p.Card
 	err := s.Scan(&p.ID, &p.OrderID, &p.MerchantID, &p.BillNumber, &p.Language, &p.ReturnURL, &p.ReturnOK,
 		&p.ReturnNo, &p.Stage, &p.FormToken, &k.Bin, &k.Last4, &k.Brand, &k.ExpMonth, &k.ExpYear, &k.Holder,
-		&k.Ref, &expires, &created)
+		&k.Ref, &expires, &created, &p.Creator)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gateway.ErrNoRows
 	}
@@ -36,9 +36,9 @@ func (t *txn) InsertPage(p *gateway.Page) error {
 	k := p.Card
 	_, err := t.q.Exec(`INSERT INTO pages (id, order_id, language, url_return, url_return_ok, url_return_no,
 		stage, form_token, card_bin, card_last4, card_brand, card_exp_month, card_exp_year, card_holder,
-		card_ref, expires, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		card_ref, expires, created, creator) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.OrderID, p.Language, p.ReturnURL, p.ReturnOK, p.ReturnNo, p.Stage, p.FormToken,
-		k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref, millis(p.Expires), millis(p.Created))
+		k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref, millis(p.Expires), millis(p.Created), p.Creator)
 	return err
 }
 

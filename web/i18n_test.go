@@ -29,25 +29,31 @@ func TestMoney(t *testing.T) {
 func TestLimiter_SlowsRepeatedFailures(t *testing.T) {
 	l := newLimiter()
 	for i := 0; i < freeFailures; i++ {
-		l.fail("a")
-		if w := l.wait("a"); w != 0 {
+		l.fail("shop", "a")
+		if w := l.wait("shop", "a"); w != 0 {
 			t.Fatalf("failure %d already waits %v", i+1, w)
 		}
 	}
-	l.fail("a")
-	if w := l.wait("a"); w <= 0 || w > time.Second {
+	l.fail("shop", "a")
+	if w := l.wait("shop", "a"); w <= 0 || w > time.Second {
 		t.Fatalf("third failure waits %v, want up to 1s", w)
 	}
-	l.fail("a")
-	if w := l.wait("a"); w <= time.Second || w > 2*time.Second {
+	l.fail("shop", "a")
+	if w := l.wait("shop", "a"); w <= time.Second || w > 2*time.Second {
 		t.Fatalf("fourth failure waits %v, want up to 2s", w)
 	}
-	if l.wait("b") != 0 {
+	if l.wait("shop", "b") != 0 {
 		t.Fatal("another address waits")
 	}
-	l.succeed("a")
-	if l.wait("a") != 0 {
-		t.Fatal("a success does not forget the address")
+	l.fail("other", "a")
+	l.fail("other", "a")
+	l.fail("other", "a")
+	l.succeed("shop", "a")
+	if l.wait("shop", "a") != 0 {
+		t.Fatal("a success does not forget the login")
+	}
+	if l.wait("other", "a") == 0 {
+		t.Fatal("a success of one login forgot another login's failures from the address")
 	}
 }
 

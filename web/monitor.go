@@ -128,19 +128,30 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	ip := wire.ClientIP(r)
 	login, password := r.PostForm.Get("login"), r.PostForm.Get("password")
 	lang := h.lang(r)
-	if wait := h.limiter.wait(ip); wait > 0 {
+	wait := h.limiter.wait(login, ip)
+	if h.Auth != nil {
+		wait = max(wait, h.Auth.Wait(login, ip))
+	}
+	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.Logger.Warn("monitor: sign-in throttled", "ip", ip)
 		h.signInPage(w, r, http.StatusTooManyRequests, signInData{Login: login, Problem: text(lang, "mon.slow")})
 		return
 	}
 	m := h.authenticate(login, password)
 	if m == nil {
-		h.limiter.fail(ip)
+		h.limiter.fail(login, ip)
+		if h.Auth != nil && login != "" && password != "" {
+			h.Auth.Failed(login, ip)
+		}
 		h.Logger.Warn("monitor: failed sign-in", "ip", ip)
 		h.signInPage(w, r, http.StatusUnauthorized, signInData{Login: login, Problem: text(lang, "mon.badlogin")})
 		return
 	}
-	h.limiter.succeed(ip)
+	h.limiter.succeed(login, ip)
+	if h.Auth != nil {
+		h.Auth.Succeeded(login, ip)
+	}
 	s := h.sessions.create(m.ID)
 	http.SetCookie(w, h.cookie(r, sessionCookie, s.id, 0))
 	http.SetCookie(w, h.cookie(r, csrfCookie, "", -1))

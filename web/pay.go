@@ -24,7 +24,12 @@ func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, lang, err)
 		return
 	}
-	page, err := h.create(r, p)
+	m, err := h.merchantByID(p["merchant_id"])
+	if err != nil {
+		h.errorPage(w, lang, err)
+		return
+	}
+	page, err := h.create(r, m, p, h.payerSecret(w, r))
 	if err != nil {
 		h.errorPage(w, lang, err)
 		return
@@ -32,16 +37,37 @@ func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/pay/order/"+page.ID, http.StatusSeeOther)
 }
 
-// create is step 1–2 of the payment page, shared with the payment link.
-func (h *Handler) create(r *http.Request, p map[string]string) (*gateway.Page, error) {
-	m, err := h.merchantByID(p["merchant_id"])
-	if err != nil {
+// payerCookie holds a browser's secret: the pages it creates remember its hash, and the
+// same ordernumber leads back to an unpaid page only for that browser (or a signed request).
+const payerCookie = "sg_payer"
+
+// payerSecret returns the browser's secret, giving it one first if it has none. The cookie
+// goes with the top-level POST of a shop's form only when SameSite=None, which browsers
+// accept only with Secure: over plain HTTP it is Lax, and a repeated cross-site POST from the
+// shop gets 10/204 instead of the page (the customer then starts again at the shop).
+func (h *Handler) payerSecret(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(payerCookie); err == nil && len(c.Value) >= 32 && len(c.Value) <= 64 {
+		return c.Value
+	}
+	secret := token(24)
+	c := &http.Cookie{Name: payerCookie, Value: secret, Path: "/pay/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if h.SecureCookies || isTLS(r) {
+		c.Secure, c.SameSite = true, http.SameSiteNoneMode
+	}
+	http.SetCookie(w, c)
+	return secret
+}
+
+// create is step 1–2 of the payment page, shared with the payment link: creator is the
+// browser's secret (order.cfm) or "" for the merchant's authenticated payrequest.
+func (h *Handler) create(r *http.Request, m *gateway.Merchant, p map[string]string, creator string) (*gateway.Page, error) {
+	get := func(k string) string { return p[k] }
+	if err := wire.Guard(m, wire.PaymentSigned, get); err != nil {
 		return nil, err
 	}
-	if err := wire.Guard(m, wire.PaymentSigned, func(k string) string { return p[k] }); err != nil {
-		return nil, err
-	}
-	page, order, err := h.Pages.Create(r.Context(), m, pageRequest(p, wire.ClientIP(r)))
+	req := pageRequest(p, wire.ClientIP(r))
+	req.Signed, req.Authenticated, req.Creator = wire.SignatureVerified(m, get), creator == "", creator
+	page, order, err := h.Pages.Create(r.Context(), m, req)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +117,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 	if d.Merchant == "" {
 		d.Merchant = m.ID
 	}
-	v := &view{Lang: lang, Data: d}
+	v := &view{Lang: lang, Data: d, Secure: isTLS(r)}
 	live := h.Pages.Gateway.Clock.Now().Before(page.Expires)
 	if detail.Order.State == gateway.StateInProcess {
 		switch {

@@ -188,7 +188,6 @@ func TestOrderCFM_CreatesThePage(t *testing.T) {
 // docs/protocol.md#10-browser-pages, step 2: the same ordernumber leads back to the page only for the
 // browser that created it or a signed request; anyone else gets 10/204.
 func TestOrderCFM_SameOrderNumberFromAnotherBrowser(t *testing.T) {
-	t.Skip("production bug, reported: Pages.Create hands the existing page to any client that repeats Merchant_ID, OrderNumber and amount")
 	e := newEnv(t)
 	path := e.browser().open("OrderNumber", "mine")
 	res := e.browser().post("/pay/order.cfm", url.Values{"Merchant_ID": {demoID}, "OrderNumber": {"mine"}, "OrderAmount": {"100.00"}, "OrderCurrency": {"RUB"}})

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"soapgate/gateway"
 	"soapgate/wire"
@@ -26,11 +27,12 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, err)
 		return
 	}
-	if _, err := h.Pages.Gateway.Merchants.Authenticate(p["merchant_id"], p["login"], p["password"]); err != nil {
+	m, err := h.authenticateCall(w, r, p["merchant_id"], p["login"], p["password"])
+	if err != nil {
 		writeFault(w, err)
 		return
 	}
-	page, err := h.create(r, p)
+	page, err := h.create(r, m, p, "")
 	if err != nil {
 		if gateway.AsError(err).First == 2 {
 			h.Logger.Error("web: payrequest", "err", err)
@@ -46,10 +48,41 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
+// authenticateCall checks a service call's credentials under the same failure limits as the
+// web services (auth.Limiter): a throttled client is refused before any password check,
+// with HTTP 429 and Retry-After.
+func (h *Handler) authenticateCall(w http.ResponseWriter, r *http.Request, id, login, password string) (*gateway.Merchant, error) {
+	addr := wire.ClientIP(r)
+	if h.Auth != nil && login != "" && password != "" {
+		if wait := h.Auth.Wait(login, addr); wait > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+			h.Logger.Warn("payrequest: authentication throttled", "merchant_id", id, "ip", addr)
+			return nil, errThrottled
+		}
+	}
+	m, err := h.Pages.Gateway.Merchants.Authenticate(id, login, password)
+	if h.Auth != nil {
+		switch {
+		case err == gateway.ErrAuth:
+			h.Auth.Failed(login, addr)
+			h.Logger.Warn("payrequest: authentication failed", "merchant_id", id, "ip", addr)
+		case err == nil:
+			h.Auth.Succeeded(login, addr)
+		}
+	}
+	return m, err
+}
+
+// errThrottled is 10/100 answered with HTTP 429.
+var errThrottled = &gateway.Error{First: gateway.ErrAuth.First, Second: gateway.ErrAuth.Second, Message: gateway.ErrAuth.Message}
+
 // writeFault answers an error as the web services' JSON does.
 func writeFault(w http.ResponseWriter, err error) {
 	var b bytes.Buffer
 	status := wire.JSONFault(&b, gateway.AsError(err))
+	if err == errThrottled {
+		status = http.StatusTooManyRequests
+	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())

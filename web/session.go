@@ -5,8 +5,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+
+	"soapgate/auth"
 )
 
 // Monitor sessions live in memory: a restart signs merchants out, which a sandbox gateway
@@ -46,10 +51,17 @@ func (s *sessions) create(merchant string) *session {
 	defer s.mu.Unlock()
 	now := time.Now()
 	if len(s.m) >= maxSessions {
+		// Expired sessions go first; if none has expired, the oldest is signed out.
+		var oldest *session
 		for id, ss := range s.m {
 			if now.After(ss.expires) {
 				delete(s.m, id)
+			} else if oldest == nil || ss.expires.Before(oldest.expires) {
+				oldest = ss
 			}
+		}
+		if len(s.m) >= maxSessions && oldest != nil {
+			delete(s.m, oldest.id)
 		}
 	}
 	ss := &session{id: token(32), merchant: merchant, csrf: token(24), expires: now.Add(sessionTTL)}
@@ -110,11 +122,13 @@ func (h *Handler) cookie(r *http.Request, name, value string, maxAge int) *http.
 		SameSite: http.SameSiteStrictMode, Secure: h.SecureCookies || isTLS(r)}
 }
 
-// limiter slows repeated failed sign-ins from one address: from the third failure on, the
-// next attempt waits 1 s, then 2 s, 4 s … up to 5 minutes; a success forgets the address.
+// limiter slows repeated failed sign-ins of one login from one address early, below the
+// services' limits (auth.Limiter, which the monitor also obeys): from the third failure on,
+// the next attempt waits 1 s, then 2 s, 4 s … up to 5 minutes. A success forgets only that
+// login from that address; the table keeps the auth.MaxTracked most recent entries.
 type limiter struct {
 	mu sync.Mutex
-	m  map[string]*failures
+	m  *lru.Cache[string, *failures]
 }
 
 type failures struct {
@@ -128,50 +142,51 @@ const (
 	forgetAfter  = 15 * time.Minute
 )
 
-func newLimiter() *limiter { return &limiter{m: map[string]*failures{}} }
+func newLimiter() *limiter {
+	m, _ := lru.New[string, *failures](auth.MaxTracked)
+	return &limiter{m: m}
+}
 
-// wait returns how long the address must still wait before its next attempt.
-func (l *limiter) wait(ip string) time.Duration {
+func limiterKey(login, ip string) string { return strconv.Quote(login) + " " + ip }
+
+// wait returns how long the login must still wait before its next attempt from ip.
+func (l *limiter) wait(login, ip string) time.Duration {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	f := l.m[ip]
-	if f == nil {
+	key := limiterKey(login, ip)
+	f, ok := l.m.Peek(key)
+	if !ok {
 		return 0
 	}
 	since := time.Since(f.last)
 	if since > forgetAfter {
-		delete(l.m, ip)
+		l.m.Remove(key)
 		return 0
 	}
 	if f.n <= freeFailures {
 		return 0
 	}
-	backoff := time.Second << min(f.n-freeFailures-1, 10)
-	if backoff > maxBackoff {
-		backoff = maxBackoff
-	}
+	backoff := min(time.Second<<min(f.n-freeFailures-1, 10), maxBackoff)
 	return max(backoff-since, 0)
 }
 
-func (l *limiter) fail(ip string) {
+func (l *limiter) fail(login, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if len(l.m) > 100000 {
-		clear(l.m)
-	}
-	f := l.m[ip]
-	if f == nil {
+	key := limiterKey(login, ip)
+	f, ok := l.m.Get(key)
+	if !ok {
 		f = &failures{}
-		l.m[ip] = f
 	}
 	f.n++
 	f.last = time.Now()
+	l.m.Add(key, f)
 }
 
-func (l *limiter) succeed(ip string) {
+func (l *limiter) succeed(login, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.m, ip)
+	l.m.Remove(limiterKey(login, ip))
 }
 
 // maxNonces bounds the action nonces a session remembers.

@@ -19,6 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"soapgate/auth"
 	"soapgate/gateway"
 	"soapgate/wire"
 )
@@ -45,6 +46,9 @@ type Handler struct {
 	// PublicURL is the gateway's address as customers reach it; when set, payment links use
 	// it instead of the request's scheme and Host.
 	PublicURL string
+	// Auth counts failed sign-ins together with the web services' failed authentications
+	// (one limiter for both); nil leaves only the monitor's own early slowdown.
+	Auth *auth.Limiter
 
 	tmpl     map[string]*template.Template
 	sessions *sessions
@@ -139,6 +143,9 @@ type view struct {
 	Query string // the monitor's current query, for the language switch
 	// Refresh makes the page reload itself after this many seconds (meta refresh, no script).
 	Refresh int
+	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
+	// say the card travels over a secure connection.
+	Secure bool
 }
 
 // T returns a text in the view's language.
@@ -324,4 +331,4 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 	}
 }
 
-func isTLS(r *http.Request) bool { return r.TLS != nil }
+func isTLS(r *http.Request) bool { return wire.IsHTTPS(r) }

@@ -49,6 +49,12 @@ func Guard(m *gateway.Merchant, s *Signed, get func(string) string) error {
 	return nil
 }
 
+// SignatureVerified reports whether a request that passed Guard carried a verified
+// Signature (a merchant with request_signature off has none verified).
+func SignatureVerified(m *gateway.Merchant, get func(string) string) bool {
+	return m.RequestSignature != "off" && get("signature") != ""
+}
+
 // BaseURL is the gateway's address for absolute URLs written in an answer: publicURL when
 // configured (then neither the Host header a client chooses nor a cache in front of the
 // gateway can change it), else the request's own scheme and Host.
@@ -56,13 +62,14 @@ func BaseURL(publicURL string, r *http.Request) string {
 	if publicURL != "" {
 		return strings.TrimSuffix(publicURL, "/")
 	}
-	if r.TLS != nil {
+	if IsHTTPS(r) {
 		return "https://" + r.Host
 	}
 	return "http://" + r.Host
 }
 
-// ClientIP is the address of the peer that sent r (no proxy headers are trusted).
+// ClientIP is the address of the client that sent r: the peer, or the client a trusted proxy
+// forwarded for (Proxies.Handler rewrites RemoteAddr).
 func ClientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {

@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"soapgate/auth"
 	"soapgate/config"
 	"soapgate/gateway"
 	"soapgate/processor"
@@ -79,6 +81,8 @@ type App struct {
 	Logger  *slog.Logger
 
 	background []func(ctx context.Context) // long-running workers, started by Run
+	connLimits server.ConnLimits           // caps on open connections, applied by Run
+	lock       *store.ServeLock            // this process's claim on the database file
 }
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
@@ -95,13 +99,23 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
-	db, err := store.Open(cfg.Resolve(cfg.Database.Path))
+	dbPath := cfg.Resolve(cfg.Database.Path)
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
+		return nil, fmt.Errorf("database folder: %w", err)
+	}
+	lock, err := store.LockForServe(dbPath)
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, DB: db, Logger: logger}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock}
 	if err := app.wire(merchants, key, certPEM); err != nil {
 		db.Close()
+		lock.Release()
 		return nil, err
 	}
 	return app, nil
@@ -131,7 +145,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	logger.Info("gateway RSA signatures", "backend", rsaSigner.Backend())
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: rsaSigner, Acquirer: proc},
 		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
-		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock}
+		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
+		Limiter: auth.NewLimiter(nil)}
 	a.Server = srv
 	var err error
 	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
@@ -153,13 +168,21 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
 	}
+	proxies, err := wire.ParseProxies(cfg.TrustedProxies)
+	if err != nil {
+		return fmt.Errorf("trusted_proxies: %w", err)
+	}
+	lim := cfg.Limits
+	a.connLimits = server.ConnLimits{Total: min(lim.MaxConnections, server.DescriptorBudget(256)), PerAddress: lim.MaxConnectionsPerAddress,
+		Exempt:  proxies.Contains,
+		Refused: refusedLog(logger)}
 	a.HTTP = &http.Server{
 		Addr:              cfg.Listen,
-		Handler:           server.Recoverer(logger, mux),
+		Handler:           server.Recoverer(logger, proxies.Handler(mux)),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
-		IdleTimeout:       120 * time.Second,
+		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
@@ -169,6 +192,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 // Run serves on ln and runs due work in the background until ctx ends, then shuts down
 // gracefully: requests in flight finish and queued writes commit.
 func (a *App) Run(ctx context.Context, ln net.Listener) error {
+	ln = a.connLimits.Listener(ln)
 	bg, stopBG := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for _, worker := range append([]func(context.Context){a.runJobs}, a.background...) {
@@ -218,4 +242,25 @@ func (a *App) runJobs(ctx context.Context) {
 }
 
 // Close stops the database writer after what is queued.
-func (a *App) Close() error { return a.DB.Close() }
+func (a *App) Close() error {
+	err := a.DB.Close()
+	a.lock.Release()
+	return err
+}
+
+// refusedLog logs connections closed over a cap at most once a second, with how many were
+// closed since the last line: a flood of them must not become a flood of log lines.
+func refusedLog(logger *slog.Logger) func(addr string, total bool) {
+	var mu sync.Mutex
+	var last time.Time
+	var n int
+	return func(addr string, total bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		if now := time.Now(); now.Sub(last) >= time.Second {
+			logger.Warn("connections closed over the cap", "ip", addr, "total_cap", total, "closed", n)
+			last, n = now, 0
+		}
+	}
+}

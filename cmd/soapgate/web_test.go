@@ -362,6 +362,9 @@ func TestPayRequest_FormJSONAndFaults(t *testing.T) {
 	if page := w.get(out["URL"]); !strings.Contains(page.Body, "7,50") {
 		t.Fatalf("link page: %d", page.Status)
 	}
+	// An unpaid link does not hold its ordernumber against the merchant (a new link replaces
+	// it); a paid order does.
+	ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "link-paid"))
 	for name, tc := range map[string]struct {
 		params map[string]string
 		status int
@@ -369,7 +372,7 @@ func TestPayRequest_FormJSONAndFaults(t *testing.T) {
 	}{
 		"wrong password": {with("password", "nope", "ordernumber", "x", "orderamount", "1"), 401, [2]float64{10, 100}},
 		"bad amount":     {with("ordernumber", "x", "orderamount", "-1"), 400, [2]float64{5, 108}},
-		"taken":          {with("ordernumber", "link-f", "orderamount", "1"), 400, [2]float64{10, 204}},
+		"taken":          {with("ordernumber", "link-paid", "orderamount", "1"), 400, [2]float64{10, 204}},
 		"no login":       {map[string]string{"merchant_id": "700001", "ordernumber": "x", "orderamount": "1"}, 400, [2]float64{5, 101}},
 	} {
 		res, out := ts.json(t, "/pay/payrequest.cfm", tc.params)

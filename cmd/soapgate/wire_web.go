@@ -19,6 +19,7 @@ func (a *App) wireWeb(mux *http.ServeMux) error {
 		return err
 	}
 	h.PublicURL = a.Config.PublicURL
+	h.Auth = a.Server.Limiter // one count of failures for the services and the monitor
 	// Behind TLS (ours, or a proxy's named by public_url) the monitor's cookie is Secure.
 	h.SecureCookies = a.Config.TLS.CertFile != "" || strings.HasPrefix(a.Config.PublicURL, "https://")
 	h.Register(mux)

@@ -1,0 +1,111 @@
+// Package auth limits password guessing: failed authentications are counted per login and
+// client address and per client address, for the services and the monitor alike
+// (docs/protocol.md#47-errors, CONTRACT.md section 4).
+package auth
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+)
+
+// Defaults of the contract: from the 11th failure of one login from one address, or the
+// 21st from one address, that address is refused before any password check.
+const (
+	LoginFailures   = 10
+	AddressFailures = 20
+	Window          = 15 * time.Minute
+	// FirstBlock is how long the first refusal lasts; each failure after a block doubles it,
+	// up to Window.
+	FirstBlock = time.Minute
+	// MaxTracked bounds each table of counters; the least recently failed entry goes first.
+	MaxTracked = 100_000
+)
+
+// Limiter counts failures. The zero value is not usable; call NewLimiter.
+type Limiter struct {
+	now     func() time.Time
+	mu      sync.Mutex // orders a check-then-update on one entry; the caches lock themselves
+	byLogin *lru.Cache[string, *count]
+	byAddr  *lru.Cache[string, *count]
+}
+
+type count struct {
+	n    int       // failures in the current window
+	last time.Time // the latest failure; the window restarts Window after it
+}
+
+// NewLimiter returns a limiter that reads the time from now (time.Now when nil).
+func NewLimiter(now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	byLogin, _ := lru.New[string, *count](MaxTracked)
+	byAddr, _ := lru.New[string, *count](MaxTracked)
+	return &Limiter{now: now, byLogin: byLogin, byAddr: byAddr}
+}
+
+func loginKey(login, addr string) string { return strconv.Quote(login) + " " + addr }
+
+// Wait is how long addr must wait before login may be tried again from it; 0 when it may
+// be tried now. A refused attempt is not a failure: no password was checked.
+func (l *Limiter) Wait(login, addr string) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	return max(l.wait(l.byLogin, loginKey(login, addr), LoginFailures, now),
+		l.wait(l.byAddr, addr, AddressFailures, now))
+}
+
+func (l *Limiter) wait(c *lru.Cache[string, *count], key string, free int, now time.Time) time.Duration {
+	e, ok := c.Peek(key)
+	if !ok {
+		return 0
+	}
+	since := now.Sub(e.last)
+	if since >= Window {
+		c.Remove(key)
+		return 0
+	}
+	if e.n <= free {
+		return 0
+	}
+	return max(block(e.n-free)-since, 0)
+}
+
+// block is how long the k-th failure past the free ones shuts the door: 1 min, 2, 4 … 15.
+func block(k int) time.Duration {
+	return min(FirstBlock<<min(k-1, 10), Window)
+}
+
+// Failed records a failed authentication of login from addr.
+func (l *Limiter) Failed(login, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	bump(l.byLogin, loginKey(login, addr), now)
+	bump(l.byAddr, addr, now)
+}
+
+func bump(c *lru.Cache[string, *count], key string, now time.Time) {
+	e, ok := c.Get(key)
+	if !ok || now.Sub(e.last) >= Window {
+		e = &count{}
+	}
+	e.n++
+	e.last = now
+	c.Add(key, e)
+}
+
+// Succeeded forgets login's failures from addr; the address's own count stays, so guesses
+// at other logins interleaved with one's own sign-ins are still counted.
+func (l *Limiter) Succeeded(login, addr string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.byLogin.Remove(loginKey(login, addr))
+}
+
+// Len is the number of entries tracked per table (login+address, address).
+func (l *Limiter) Len() (logins, addrs int) { return l.byLogin.Len(), l.byAddr.Len() }

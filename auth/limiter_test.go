@@ -1,0 +1,79 @@
+package auth
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time      { return c.t }
+func (c *fakeClock) add(d time.Duration) { c.t = c.t.Add(d) }
+func newTestLimiter() (*Limiter, *fakeClock) {
+	c := &fakeClock{t: time.Unix(1e9, 0)}
+	return NewLimiter(c.now), c
+}
+
+func TestLimiter_LoginBlockGrowsAndExpires(t *testing.T) {
+	l, clock := newTestLimiter()
+	for i := range LoginFailures {
+		if w := l.Wait("shop", "10.0.0.1"); w != 0 {
+			t.Fatalf("blocked after %d failures", i)
+		}
+		l.Failed("shop", "10.0.0.1")
+	}
+	if w := l.Wait("shop", "10.0.0.1"); w != 0 {
+		t.Fatalf("blocked after %d failures: the contract allows the 11th", LoginFailures)
+	}
+	l.Failed("shop", "10.0.0.1")
+	if w := l.Wait("shop", "10.0.0.1"); w != FirstBlock {
+		t.Fatalf("first block %v, want %v", w, FirstBlock)
+	}
+	if w := l.Wait("shop", "10.0.0.2"); w != 0 {
+		t.Fatalf("another address blocked for %v", w)
+	}
+	clock.add(FirstBlock)
+	if w := l.Wait("shop", "10.0.0.1"); w != 0 {
+		t.Fatalf("still blocked after the first block: %v", w)
+	}
+	l.Failed("shop", "10.0.0.1")
+	if w := l.Wait("shop", "10.0.0.1"); w != 2*FirstBlock {
+		t.Fatalf("second block %v, want it doubled", w)
+	}
+	for range 20 {
+		l.Failed("shop", "10.0.0.1")
+	}
+	if w := l.Wait("shop", "10.0.0.1"); w != Window {
+		t.Fatalf("block %v, want the cap %v", w, Window)
+	}
+	clock.add(Window)
+	if w := l.Wait("shop", "10.0.0.1"); w != 0 {
+		t.Fatalf("a window after the last failure: %v", w)
+	}
+}
+
+func TestLimiter_SuccessClearsOnlyThatLogin(t *testing.T) {
+	l, _ := newTestLimiter()
+	for i := range AddressFailures + 1 {
+		l.Failed(fmt.Sprint("guess", i%3), "10.0.0.1")
+		l.Succeeded("mine", "10.0.0.1")
+	}
+	if w := l.Wait("mine", "10.0.0.1"); w == 0 {
+		t.Fatal("the address's failures were forgotten by its own sign-ins")
+	}
+	if w := l.Wait("mine", "10.0.0.9"); w != 0 {
+		t.Fatalf("another address blocked for %v", w)
+	}
+}
+
+func TestLimiter_Bounded(t *testing.T) {
+	l, _ := newTestLimiter()
+	for i := range MaxTracked + 50 {
+		l.Failed("x", fmt.Sprint("addr", i))
+	}
+	logins, addrs := l.Len()
+	if logins != MaxTracked || addrs != MaxTracked {
+		t.Fatalf("tracked %d logins, %d addresses; cap %d", logins, addrs, MaxTracked)
+	}
+}
