@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,9 +77,12 @@ func (t *txn) DuePages(now time.Time, limit int) ([]*gateway.Page, error) {
 	return out, rows.Err()
 }
 
-// maxMonitorRows bounds one monitor listing (a page, or a CSV export).
+// maxMonitorRows bounds one monitor listing (a page, or one batch of a CSV export).
 const maxMonitorRows = 10000
 
+// MonitorOrders pages by key: (created, id) below Before or above After, through the
+// indexes orders_by_created, orders_by_state and orders_by_number (each ends in created, and
+// SQLite appends the rowid), so a page costs the same at any depth and any table size.
 func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway.Order, error) {
 	var where strings.Builder
 	args := []any{merchantID}
@@ -99,11 +103,30 @@ func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway
 		where.WriteString(` AND ordernumber = ?`)
 		args = append(args, q.OrderNumber)
 	}
+	order := ` ORDER BY created DESC, id DESC`
+	switch {
+	case q.Before != nil:
+		where.WriteString(` AND (created, id) < (?, ?)`)
+		args = append(args, millis(q.Before.Created), q.Before.ID)
+	case q.After != nil:
+		// The page just newer than After: read upwards, then turn it newest first.
+		where.WriteString(` AND (created, id) > (?, ?)`)
+		args = append(args, millis(q.After.Created), q.After.ID)
+		order = ` ORDER BY created, id`
+	}
 	limit := q.Limit
 	if limit <= 0 || limit > maxMonitorRows {
 		limit = maxMonitorRows
 	}
-	args = append(args, limit, max(q.Offset, 0))
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders`+where.String()+
-		` ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`, args...)
+	args = append(args, limit)
+	query := `SELECT ` + orderColumns + ` FROM orders` + where.String() + order + ` LIMIT ?`
+	if q.Offset > 0 && q.Before == nil && q.After == nil {
+		query += ` OFFSET ?`
+		args = append(args, q.Offset)
+	}
+	out, err := t.queryOrders(query, args...)
+	if q.After != nil {
+		slices.Reverse(out)
+	}
+	return out, err
 }
