@@ -45,10 +45,7 @@ func (t *txn) InsertNotification(n *gateway.Notification) error {
 }
 
 func (t *txn) DueNotifications(now time.Time, limit int) ([]*gateway.Notification, error) {
-	return t.queryNotifications(`SELECT `+notificationColumns+` FROM notifications n
-		WHERE state = 'pending' AND next_at <= ?
-		AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.order_id = n.order_id AND p.id < n.id AND p.state = 'pending')
-		ORDER BY next_at, id LIMIT ?`, millis(now), limit)
+	return t.queryNotifications(qDueNotifications, millis(now), limit)
 }
 
 func (t *txn) NotificationByID(id int64) (*gateway.Notification, error) {
@@ -78,7 +75,7 @@ func (t *txn) InsertAttempt(id int64, a gateway.DeliveryAttempt) error {
 }
 
 func (t *txn) NotificationsOfOrder(orderID int64) ([]gateway.NotificationDetail, error) {
-	ns, err := t.queryNotifications(`SELECT `+notificationColumns+` FROM notifications WHERE order_id = ? ORDER BY id`, orderID)
+	ns, err := t.queryNotifications(qNotificationsOfOrder, orderID)
 	if err != nil {
 		return nil, err
 	}

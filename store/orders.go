@@ -94,21 +94,18 @@ func queryAll[T any](q querier, scan func(scanner) (T, error), query string, arg
 }
 
 func (t *txn) OrderByBill(merchantID, bill string) (*gateway.Order, error) {
-	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE billnumber = ? AND merchant_id = ?`, bill, merchantID))
+	return scanOrder(t.q.QueryRow(qOrderByBill, bill, merchantID))
 }
 
 func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) ([]*gateway.Order, error) {
 	if t.cache == nil {
-		return t.queryOrders(`SELECT `+orderColumns+` FROM orders
-			WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`,
-			merchantID, orderNumber, millis(w.From), millis(w.To))
+		return t.queryOrders(qOrdersByNumberIn, merchantID, orderNumber, millis(w.From), millis(w.To))
 	}
 	k := cacheKey{merchantID, orderNumber}
 	all, ok := t.cache.get(k)
 	if !ok {
 		var err error
-		all, err = t.queryOrders(`SELECT `+orderColumns+` FROM orders
-			WHERE merchant_id = ? AND ordernumber = ? ORDER BY created, id`, merchantID, orderNumber)
+		all, err = t.queryOrders(qOrdersByNumber, merchantID, orderNumber)
 		if err != nil {
 			return nil, err
 		}
@@ -127,9 +124,7 @@ func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) (
 const maxListed = 10000
 
 func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, error) {
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders
-		WHERE merchant_id = ? AND created >= ? AND created < ? ORDER BY created, id LIMIT ?`,
-		merchantID, millis(w.From), millis(w.To), maxListed)
+	return t.queryOrders(qOrdersIn, merchantID, millis(w.From), millis(w.To), maxListed)
 }
 
 func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
@@ -139,7 +134,7 @@ func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order,
 }
 
 func (t *txn) OrdersInState(state gateway.State) ([]*gateway.Order, error) {
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders WHERE state = ? ORDER BY id`, state)
+	return t.queryOrders(qOrdersInState, state)
 }
 
 func (t *txn) OrderByID(id int64) (*gateway.Order, error) {
@@ -197,7 +192,7 @@ func (t *txn) Operations(orderID int64) ([]*gateway.Operation, error) {
 			return ops, nil
 		}
 	}
-	ops, err := queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
+	ops, err := queryAll(t.q, scanOperation, qOperations, orderID)
 	if err == nil && t.cache != nil {
 		t.cache.putOps(orderID, ops, t.lazy.epoch)
 	}
@@ -237,7 +232,7 @@ func (t *txn) UpdateOperation(op *gateway.Operation) error {
 }
 
 func (t *txn) OperationsInState(state gateway.OpState) ([]*gateway.Operation, error) {
-	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE state = ? ORDER BY order_id, seq`, state)
+	return queryAll(t.q, scanOperation, qOperationsInState, state)
 }
 
 func isUnique(err error, column string) bool {

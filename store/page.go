@@ -60,8 +60,7 @@ func (t *txn) UpdatePage(p *gateway.Page) error {
 }
 
 func (t *txn) DuePages(now time.Time, limit int) ([]*gateway.Page, error) {
-	rows, err := t.q.Query(`SELECT `+pageColumns+pageFrom+` WHERE p.stage IN ('card', '3ds') AND p.expires <= ?
-		ORDER BY p.expires LIMIT ?`, millis(now), limit)
+	rows, err := t.q.Query(qDuePages, millis(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -84,6 +83,16 @@ const maxMonitorRows = 10000
 // indexes orders_by_created, orders_by_state and orders_by_number (each ends in created, and
 // SQLite appends the rowid), so a page costs the same at any depth and any table size.
 func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway.Order, error) {
+	query, args := monitorQuery(merchantID, q)
+	out, err := t.queryOrders(query, args...)
+	if q.After != nil {
+		slices.Reverse(out)
+	}
+	return out, err
+}
+
+// monitorQuery is MonitorOrders' SQL (HotQueryPlans explains it too).
+func monitorQuery(merchantID string, q gateway.OrderQuery) (string, []any) {
 	var where strings.Builder
 	args := []any{merchantID}
 	where.WriteString(` WHERE merchant_id = ?`)
@@ -124,9 +133,5 @@ func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway
 		query += ` OFFSET ?`
 		args = append(args, q.Offset)
 	}
-	out, err := t.queryOrders(query, args...)
-	if q.After != nil {
-		slices.Reverse(out)
-	}
-	return out, err
+	return query, args
 }

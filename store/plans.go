@@ -1,0 +1,145 @@
+package store
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"soapgate/gateway"
+)
+
+// The queries whose cost must not grow with the data: the reads merchants poll, the monitor,
+// the due queries the background loops run every tick, and what start-up reads. Each is
+// written once here and used by its method; HotQueryPlans explains them all.
+const (
+	qOrderByBill      = `SELECT ` + orderColumns + ` FROM orders WHERE billnumber = ? AND merchant_id = ?`
+	qOrdersByNumber   = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_id = ? AND ordernumber = ? ORDER BY created, id`
+	qOrdersByNumberIn = `SELECT ` + orderColumns + ` FROM orders
+		WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`
+	qOrdersIn = `SELECT ` + orderColumns + ` FROM orders
+		WHERE merchant_id = ? AND created >= ? AND created < ? ORDER BY created, id LIMIT ?`
+	qOrdersInState     = `SELECT ` + orderColumns + ` FROM orders WHERE state = ? ORDER BY id`
+	qOperations        = `SELECT ` + opColumns + ` FROM operations WHERE order_id = ? ORDER BY seq`
+	qOperationsInState = `SELECT ` + opColumns + ` FROM operations WHERE state = ? ORDER BY order_id, seq`
+	qDueNotifications  = `SELECT ` + notificationColumns + ` FROM notifications n
+		WHERE state = 'pending' AND next_at <= ?
+		AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.order_id = n.order_id AND p.id < n.id AND p.state = 'pending')
+		ORDER BY next_at, id LIMIT ?`
+	qNotificationsOfOrder = `SELECT ` + notificationColumns + ` FROM notifications WHERE order_id = ? ORDER BY id`
+	qNextDueSchedule      = `SELECT ` + scheduleColumns + ` FROM schedules
+		WHERE state = 'Active' AND in_flight = 0 AND next_run <= ? ORDER BY next_run, id LIMIT 1`
+	qSchedulesInFlight = `SELECT ` + scheduleColumns + ` FROM schedules WHERE in_flight <> 0 ORDER BY id`
+	qDuePages          = `SELECT ` + pageColumns + pageFrom + ` WHERE p.stage IN ('card', '3ds') AND p.expires <= ?
+		ORDER BY p.expires LIMIT ?`
+)
+
+// Plan is SQLite's EXPLAIN QUERY PLAN of one hot query.
+type Plan struct {
+	Name    string
+	Detail  []string // one line per plan step
+	Indexed bool     // every table is searched through an index (or scanned through a partial one), and no temporary B-tree sorts
+}
+
+// HotQueryPlans explains every hot query on this database (with its indexes and statistics).
+func (db *DB) HotQueryPlans() ([]Plan, error) {
+	partial, err := db.partialIndexes()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	key := &gateway.OrderKey{Created: now, ID: 1}
+	monitor := func(q gateway.OrderQuery) (string, []any) { q.Limit = 51; return monitorQuery("700001", q) }
+	type hq struct {
+		name  string
+		query string
+		args  []any
+	}
+	list := []hq{
+		{"order by billnumber", qOrderByBill, []any{"1000000000000001", "700001"}},
+		{"orders by ordernumber", qOrdersByNumber, []any{"700001", "o-1"}},
+		{"orders by ordernumber in a window", qOrdersByNumberIn, []any{"700001", "o-1", 0, 1}},
+		{"orders in a window", qOrdersIn, []any{"700001", 0, 1, maxListed}},
+		{"operations of an order", qOperations, []any{1}},
+		{"notifications of an order", qNotificationsOfOrder, []any{1}},
+		{"due notifications", qDueNotifications, []any{0, 64}},
+		{"next due schedule", qNextDueSchedule, []any{0}},
+		{"due pages", qDuePages, []any{0, 64}},
+		{"start-up: orders In Process", qOrdersInState, []any{string(gateway.StateInProcess)}},
+		{"start-up: operations In Process", qOperationsInState, []any{string(gateway.OpInProcess)}},
+		{"start-up: schedules in flight", qSchedulesInFlight, nil},
+	}
+	for _, m := range []struct {
+		name string
+		q    gateway.OrderQuery
+	}{
+		{"monitor: first page", gateway.OrderQuery{}},
+		{"monitor: next page", gateway.OrderQuery{Before: key}},
+		{"monitor: prev page", gateway.OrderQuery{After: key}},
+		{"monitor: state, next page", gateway.OrderQuery{State: gateway.StateApproved, Before: key}},
+		{"monitor: day, next page", gateway.OrderQuery{From: now.Add(-24 * time.Hour), To: now, Before: key}},
+		{"monitor: ordernumber", gateway.OrderQuery{OrderNumber: "o-1"}},
+	} {
+		q, args := monitor(m.q)
+		list = append(list, hq{m.name, q, args})
+	}
+	out := make([]Plan, 0, len(list))
+	for _, h := range list {
+		p := Plan{Name: h.name, Indexed: true}
+		rows, err := db.r.Query("EXPLAIN QUERY PLAN "+h.query, h.args...)
+		if err != nil {
+			return nil, fmt.Errorf("explain %s: %w", h.name, err)
+		}
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			p.Detail = append(p.Detail, detail)
+			if !stepIndexed(detail, partial) {
+				p.Indexed = false
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+var scanUsing = regexp.MustCompile(`^SCAN \S+(?: AS \S+)? USING (?:COVERING )?INDEX (\S+)`)
+
+// stepIndexed judges one plan line: a SEARCH is indexed; a SCAN only through a partial index
+// (its rows are the few that qualify: pending notifications, due schedules); a temporary
+// B-tree means sorting what was read.
+func stepIndexed(detail string, partial map[string]bool) bool {
+	switch {
+	case strings.Contains(detail, "TEMP B-TREE"):
+		return false
+	case strings.HasPrefix(detail, "SCAN "):
+		m := scanUsing.FindStringSubmatch(detail)
+		return m != nil && partial[m[1]]
+	}
+	return true
+}
+
+func (db *DB) partialIndexes() (map[string]bool, error) {
+	rows, err := db.r.Query(`SELECT name FROM sqlite_master WHERE type = 'index' AND sql LIKE '% WHERE %'`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		out[name] = true
+	}
+	return out, rows.Err()
+}
