@@ -128,9 +128,7 @@ func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, err
 }
 
 func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
-	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE merchant_id = ? AND ordernumber = ?
-		AND state IN ('In Process', 'Delayed', 'Approved', 'PartialDelayed', 'PartialCanceled') LIMIT 1`,
-		merchantID, orderNumber))
+	return scanOrder(t.q.QueryRow(qOrderHoldingMoney, merchantID, orderNumber))
 }
 
 func (t *txn) OrdersInState(state gateway.State) ([]*gateway.Order, error) {

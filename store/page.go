@@ -104,7 +104,13 @@ func monitorQuery(merchantID string, q gateway.OrderQuery) (string, []any) {
 		where.WriteString(` AND created < ?`)
 		args = append(args, millis(q.To))
 	}
-	if q.State != "" {
+	switch {
+	case q.State != "" && q.OrderNumber != "":
+		// An ordernumber has a few orders: read them by number (orders_by_number), not
+		// every order of the merchant in that state (+ keeps state out of the index choice).
+		where.WriteString(` AND +state = ?`)
+		args = append(args, q.State)
+	case q.State != "":
 		where.WriteString(` AND state = ?`)
 		args = append(args, q.State)
 	}

@@ -2,7 +2,7 @@
 //
 // For each size it seeds a database (seed.go), starts bin/soapgate on it, and measures the
 // median cost of the reads merchants poll (orderstate, orderresult), the order monitor
-// (a first page, a page deep in the table, a day's CSV), the due queries the background
+// (a first page, a page deep in the table, a day's CSV), a payment, the due queries the background
 // loops run every tick, and start-up. The sizes run side by side and every measurement
 // round visits each size in turn, so the machine's load (shared, 2 cores) falls on all
 // sizes alike: read the ratio columns, each size against 10^4 in the same run. The whole
@@ -125,6 +125,7 @@ func run(cfg config) error {
 		{"monitor: first page", (*size).monitorFirst},
 		{"monitor: a page mid-table", (*size).monitorDeep},
 		{fmt.Sprintf("monitor: CSV of a day (%d rows)", windowOrders), (*size).csvDay},
+		{"silentpay of a new order", (*size).silentpay},
 		{"due notifications (in process)", (*size).dueNotifications},
 		{"next due schedule (in process)", (*size).dueSchedule},
 	}
@@ -227,4 +228,3 @@ func cpuModel() string {
 	}
 	return runtime.GOARCH
 }
-
