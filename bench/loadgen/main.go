@@ -10,11 +10,15 @@
 //   - sqlite-commit: raw single-row commits into a temporary SQLite file (WAL,
 //     synchronous=FULL, one INSERT per transaction, one goroutine).
 //
-// Then it runs the server scenarios orderstate and silentpay and prints requests/s and
-// p50/p99 latency for each, with the ratios orderstate/plain and
-// silentpay/sqlite-commit and the server's peak RSS, each beside its target. The targets
-// are informational: the exit status is non-zero only when a scenario fails to run or
-// more than 1 % of its requests fail.
+// Then it runs the server scenarios, each beside its baseline: orderstate (vs plain), the
+// same open load at half orderstate's rate on both (p99), orderresult of one order (vs
+// orderstate), RSA-2048 signing with crypto/rsa and with the server's signer in this
+// process, `openssl speed -multi NCPU rsa2048` (vs silentpay, which signs once per
+// payment), silentpay (also vs sqlite-commit) and the payment page. It prints requests/s,
+// p50/p99 latency and CPU per request for each, the ratios per second and per CPU-second
+// of the process doing the work, and the server's peak RSS, each beside its target. The
+// targets are informational: the exit status is non-zero only when a scenario fails to run
+// or more than 1 % of its requests fail.
 package main
 
 import (
