@@ -69,39 +69,52 @@ func run(cfg config) int {
 	fmt.Fprintf(os.Stderr, "loadgen: run %s, %d clients, %s per scenario, %d CPUs\n",
 		rep.RunID, cfg.conc, cfg.dur, rep.NumCPU)
 
-	// a. plain net/http baseline in its own process, same client/body/concurrency as
-	// orderstate; it stays up for the paced run beside orderstate's (c2).
+	// Every figure is compared with its baseline measured in turn with it: a group's
+	// scenarios run a slice of the duration each, in turn, cfg.rounds times, so that load
+	// from other work on the machine falls on both sides of each ratio alike.
+	group := func(runs ...func(config) result) []*result {
+		var out []*result
+		for _, r := range interleaved(cfg, runs) {
+			out = append(out, add(r))
+		}
+		return out
+	}
 	osBody := orderstateBody("bench-os-" + rep.RunID)
-	plainPID := 0
-	plainURL := ""
-	if child, err := startPlainChild(); err != nil {
+	httpRun := func(name, url string, pid int, body func(int64) []byte, check func(int, []byte) error, rate float64) func(config) result {
+		return func(c config) result {
+			return runHTTP(c, client, scenario{name: name, url: url, body: body, check: check, rate: rate}, &counter, pid)
+		}
+	}
+	plainPID, plainURL := 0, ""
+	child, err := startPlainChild()
+	if err != nil {
 		add(result{Name: "plain", Failed: err.Error()})
 	} else {
 		defer child.stop()
 		plainPID, plainURL = child.cmd.Process.Pid, "http://"+child.addr+orderstatePath
-		s := startRSSSampler(plainPID, 100*time.Millisecond)
-		r := runHTTP(cfg, client, scenario{
-			name:  "plain",
-			url:   plainURL,
-			body:  func(int64) []byte { return osBody },
-			check: checkFirstcodeZero,
-		}, &counter, plainPID)
-		rep.PlainRSSKiB = s.stop()
-		r.PeakRSSKiB = rep.PlainRSSKiB
-		add(r)
 	}
-	client.CloseIdleConnections()
+	plain := func(rate float64) func(config) result {
+		name := "plain"
+		if rate > 0 {
+			name = "plain-half"
+		}
+		return httpRun(name, plainURL, plainPID, func(int64) []byte { return osBody }, checkFirstcodeZero, rate)
+	}
 
-	// b. raw SQLite single-row commits.
-	add(runSQLiteCommit(cfg))
-
-	// c., d. the server.
 	if cfg.url == "" {
-		fmt.Fprintln(os.Stderr, "loadgen: no -url, skipping orderstate, silentpay and page")
+		fmt.Fprintln(os.Stderr, "loadgen: no -url, running the baselines only")
+		if plainURL != "" {
+			group(plain(0))
+		}
+		add(runSQLiteCommit(cfg))
 	} else {
 		overall := startRSSSampler(cfg.pid, 50*time.Millisecond)
+		var plainRSS *rssSampler
+		if plainPID > 0 {
+			plainRSS = startRSSSampler(plainPID, 100*time.Millisecond)
+		}
 
-		// c. orderstate: one approved payment first.
+		// a. orderstate and orderresult of one approved order, beside the plain handler.
 		on := "bench-os-" + rep.RunID
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 		status, body, err := soapPost(ctx, client, cfg.url+silentpayPath, silentpayBody(on))
@@ -109,69 +122,45 @@ func run(cfg config) int {
 		if err == nil {
 			err = checkApproved(status, body)
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			add(result{Name: "orderstate", Failed: "setup silentpay " + on + ": " + err.Error()})
-		} else {
-			s := startRSSSampler(cfg.pid, 50*time.Millisecond)
-			r := runHTTP(cfg, client, scenario{
-				name:  "orderstate",
-				url:   cfg.url + orderstatePath,
-				body:  func(int64) []byte { return osBody },
-				check: checkFirstcodeZero,
-			}, &counter, cfg.pid)
-			r.PeakRSSKiB = s.stop()
-			full := add(r)
-
-			// c2. latency at half that rate, open load, then the plain handler at the same rate.
-			if half := full.RPS / 2; half > 0 {
-				add(runHTTP(cfg, client, scenario{
-					name:  "orderstate-half",
-					url:   cfg.url + orderstatePath,
-					body:  func(int64) []byte { return osBody },
-					check: checkFirstcodeZero,
-					rate:  half,
-				}, &counter, cfg.pid)).Note = fmt.Sprintf("open load at %.0f req/s (half of orderstate), latency from the scheduled start", half)
-				if plainURL != "" {
-					add(runHTTP(cfg, client, scenario{
-						name:  "plain-half",
-						url:   plainURL,
-						body:  func(int64) []byte { return osBody },
-						check: checkFirstcodeZero,
-						rate:  half,
-					}, &counter, plainPID)).Note = "the plain handler at orderstate-half's rate"
-				}
+		case plainURL == "":
+			add(result{Name: "orderstate", Failed: "no plain baseline"})
+		default:
+			rs := group(plain(0),
+				httpRun("orderstate", cfg.url+orderstatePath, cfg.pid, func(int64) []byte { return osBody }, checkFirstcodeZero, 0),
+				httpRun("orderresult", cfg.url+orderresultPath, cfg.pid, func(int64) []byte { return orderresultBody(on) }, checkFirstcodeZero, 0))
+			// b. latency at half orderstate's rate, an open load, on both.
+			if half := rs[1].RPS / 2; half > 0 && rs[1].Failed == "" {
+				hs := group(httpRun("orderstate-half", cfg.url+orderstatePath, cfg.pid, func(int64) []byte { return osBody }, checkFirstcodeZero, half),
+					plain(half))
+				hs[0].Note = fmt.Sprintf("open load at %.0f req/s (half of orderstate), latency from the scheduled start", half)
+				hs[1].Note = "the plain handler at orderstate-half's rate"
 			}
-
-			// c3. orderresult of the same single order.
-			add(runHTTP(cfg, client, scenario{
-				name:  "orderresult",
-				url:   cfg.url + orderresultPath,
-				body:  func(int64) []byte { return orderresultBody(on) },
-				check: checkFirstcodeZero,
-			}, &counter, cfg.pid))
+		}
+		if plainRSS != nil {
+			rep.PlainRSSKiB = plainRSS.stop()
+			child.stop()
 		}
 
-		// c4. RSA: crypto/rsa and the server's signer in this process, then OpenSSL's own
-		// figure, right before silentpay, whose ceiling it is.
+		// c. RSA: crypto/rsa against the server's signer, in this process.
 		if std, chosen, err := signKeys(cfg.keyPath); err != nil {
 			add(result{Name: "sign-crypto-rsa", Failed: err.Error()})
 		} else {
-			add(runSign(cfg, "sign-crypto-rsa", std, "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"))
-			add(runSign(cfg, "sign-chosen", chosen, "the same with the server's signer: "+signer.Backend(chosen)))
+			rs := group(func(c config) result { return runSign(c, "sign-crypto-rsa", std) },
+				func(c config) result { return runSign(c, "sign-chosen", chosen) })
+			rs[0].Note = "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"
+			rs[1].Note = "the same with the server's signer: " + signer.Backend(chosen)
 		}
-		add(runOpenSSLSpeed(cfg))
 
-		// d. silentpay: a new ordernumber per request.
+		// d. silentpay (a new ordernumber per request) beside OpenSSL's own RSA-2048
+		// signatures, its ceiling, and raw single-row SQLite commits.
 		prefix := "bench-sp-" + rep.RunID + "-"
-		s := startRSSSampler(cfg.pid, 50*time.Millisecond)
-		r := runHTTP(cfg, client, scenario{
-			name:  "silentpay",
-			url:   cfg.url + silentpayPath,
-			body:  func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) },
-			check: checkApproved,
-		}, &counter, cfg.pid)
-		r.PeakRSSKiB = s.stop()
-		add(r)
+		group(runOpenSSLSpeed,
+			httpRun("silentpay", cfg.url+silentpayPath, cfg.pid,
+				func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) }, checkApproved, 0),
+			runSQLiteCommit)
 
 		// e. page: payment-page payments, order.cfm → card submit → redirect (page.go).
 		add(runPage(cfg, rep.RunID, &counter))
@@ -246,7 +235,6 @@ func run(cfg config) int {
 	cpuRatio("orderstate/plain per CPU-s", "orderstate", "plain", targetOrderstateVsPlain)
 	cpuRatio("orderresult/orderstate per CPU-s", "orderresult", "orderstate", targetOrderresultVsState)
 	cpuRatio("sign chosen/crypto-rsa per CPU-s", "sign-chosen", "sign-crypto-rsa", 1)
-	cpuRatio("silentpay/openssl per CPU-s", "silentpay", "openssl-rsa2048", targetSilentpayVsRSA)
 
 	rssPeak := max(rep.PeakRSSKiB, rep.HWMKiB)
 	rss := ratio{Name: "peak server RSS MiB", Target: fmt.Sprintf("< %.0f", targetRSSMiB)}
