@@ -47,6 +47,7 @@ fuzz:
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyRequest -fuzztime $(FUZZTIME)
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzApplyScheduleRequest -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzParseChequeItems -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./signer/ ./store/ ./server/ -run '^$$' -bench . -benchmem

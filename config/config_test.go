@@ -120,3 +120,11 @@ func TestLoad_UnknownEnvironmentVariable(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The test harness's own variables (SOAPGATE_TEST_*) are not configuration.
+func TestLoad_TestHarnessVariablesIgnored(t *testing.T) {
+	t.Setenv("SOAPGATE_TEST_SCREENSHOTS", "/tmp/shots")
+	if _, err := config.Load(write(t, "merchants:\n  - id: \"1\"\n    login: l\n    password: p\n")); err != nil {
+		t.Fatal(err)
+	}
+}

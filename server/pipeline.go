@@ -89,27 +89,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 // authenticate checks the merchant's credentials, unless the client has failed too often
 // lately: then it is refused before any password check, with HTTP 429 and Retry-After
 // (docs/protocol.md#47-errors).
-func (s *Server) authenticate(w http.ResponseWriter, c *call) (*gateway.Merchant, error) {
-	login, addr := c.get("login"), wire.ClientIP(c.r)
-	if s.Limiter != nil && login != "" && c.get("password") != "" {
-		if wait := s.Limiter.Wait(login, addr); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-			c.status = http.StatusTooManyRequests
-			s.Logger.Warn("authentication throttled", "merchant_id", c.get("merchant_id"), "ip", addr)
-			return nil, gateway.ErrAuth
-		}
-	}
-	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), login, c.get("password"))
-	if s.Limiter != nil {
-		switch {
-		case err == gateway.ErrAuth:
-			s.Limiter.Failed(login, addr)
-			s.Logger.Warn("authentication failed", "merchant_id", c.get("merchant_id"), "ip", addr)
-		case err == nil:
-			s.Limiter.Succeeded(login, addr)
-		}
+func (s *Server) authenticate(w http.ResponseWriter, c *call) (m *gateway.Merchant, err error) {
+	id, login, password, addr := c.get("merchant_id"), c.get("login"), c.get("password"), wire.ClientIP(c.r)
+	wait, err := s.Limiter.Attempt(login, addr, login != "" && password != "", func() (err error) {
+		m, err = s.Gateway.Merchants.Authenticate(id, login, password)
+		return err
+	}, isAuthFailure)
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		c.status = http.StatusTooManyRequests
+		s.Logger.Warn("authentication throttled", "merchant_id", id, "ip", addr)
+		return nil, gateway.ErrAuth
+	case isAuthFailure(err):
+		s.Logger.Warn("authentication failed", "merchant_id", id, "ip", addr)
 	}
 	return m, err
+}
+
+func isAuthFailure(err error) bool { return err == gateway.ErrAuth }
+
+// retryAfter is a Retry-After value: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 // write answers in the call's transport and format; it is the one place answers and errors

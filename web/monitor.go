@@ -335,7 +335,7 @@ func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data
 		name = c.m.ID
 	}
 	return &view{Lang: c.lang, Title: title, CSRF: c.s.csrf, User: name + " · " + c.m.ID, Data: data,
-		Query: r.URL.RequestURI()}
+		Query: r.URL.RequestURI(), expiry: h.Pages.Gateway.DelayedExpires}
 }
 
 // CSVBatch is how many orders the CSV export reads at a time: its memory, whatever the

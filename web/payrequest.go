@@ -51,24 +51,19 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 // authenticateCall checks a service call's credentials under the same failure limits as the
 // web services (auth.Limiter): a throttled client is refused before any password check,
 // with HTTP 429 and Retry-After.
-func (h *Handler) authenticateCall(w http.ResponseWriter, r *http.Request, id, login, password string) (*gateway.Merchant, error) {
+func (h *Handler) authenticateCall(w http.ResponseWriter, r *http.Request, id, login, password string) (m *gateway.Merchant, err error) {
 	addr := wire.ClientIP(r)
-	if h.Auth != nil && login != "" && password != "" {
-		if wait := h.Auth.Wait(login, addr); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			h.Logger.Warn("payrequest: authentication throttled", "merchant_id", id, "ip", addr)
-			return nil, errThrottled
-		}
-	}
-	m, err := h.Pages.Gateway.Merchants.Authenticate(id, login, password)
-	if h.Auth != nil {
-		switch {
-		case err == gateway.ErrAuth:
-			h.Auth.Failed(login, addr)
-			h.Logger.Warn("payrequest: authentication failed", "merchant_id", id, "ip", addr)
-		case err == nil:
-			h.Auth.Succeeded(login, addr)
-		}
+	wait, err := h.Auth.Attempt(login, addr, login != "" && password != "", func() (err error) {
+		m, err = h.Pages.Gateway.Merchants.Authenticate(id, login, password)
+		return err
+	}, func(err error) bool { return err == gateway.ErrAuth })
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.Logger.Warn("payrequest: authentication throttled", "merchant_id", id, "ip", addr)
+		return nil, errThrottled
+	case err == gateway.ErrAuth:
+		h.Logger.Warn("payrequest: authentication failed", "merchant_id", id, "ip", addr)
 	}
 	return m, err
 }

@@ -46,8 +46,14 @@ func startServerAt(t testing.TB, dbPath string) *testServer {
 // (for example to point a merchant's notifications at a test receiver).
 func startServerWith(t testing.TB, dbPath string, configure func(*config.Config)) *testServer {
 	t.Helper()
+	return startServerFrom(t, testConfig, dbPath, configure)
+}
+
+// startServerFrom starts the server from another configuration file in testdata.
+func startServerFrom(t testing.TB, configPath, dbPath string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
-	cfg, err := config.Load(testConfig)
+	cfg, err := config.Load(configPath)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,5 +23,6 @@ func rootCmd() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd())
+	root.AddCommand(configCmd(), backupCmd())
 	return root
 }

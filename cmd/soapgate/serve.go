@@ -32,6 +32,7 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web services on one listener",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -134,7 +135,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	proc := processor.Test{}
 	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
-		Logger: logger, Jobs: &gateway.Jobs{}}
+		Logger: logger, Jobs: &gateway.Jobs{}, DelayedTTL: cfg.Gateway.DelayedTTL}
 	a.Gateway = gw
 	if n, err := gw.Recover(context.Background()); err != nil {
 		return fmt.Errorf("settle interrupted payments: %w", err)
@@ -160,6 +161,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireRecurring(); err != nil {
 		return fmt.Errorf("recurring: %w", err)
 	}
+	// Two-stage payments nobody confirmed within gateway.delayed_ttl are voided.
+	gw.Jobs.Add(gateway.JobFunc(gw.VoidExpiredDelayed))
 	// One mux: the web services and the pages each mount their own routes on it.
 	mux := http.NewServeMux()
 	if err := srv.Register(mux); err != nil {
