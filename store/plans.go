@@ -72,6 +72,7 @@ func (db *DB) HotQueryPlans() ([]Plan, error) {
 		{"due notifications", qDueNotifications, []any{0, 64}, ""},
 		{"next due schedule", qNextDueSchedule, []any{0}, ""},
 		{"due pages", qDuePages, []any{0, 64}, ""},
+		{"delayed orders past their time", qDelayedCreatedBefore, []any{0, 0, 64}, "orders_delayed"},
 		{"start-up: orders In Process", qOrdersInState, []any{string(gateway.StateInProcess)}, ""},
 		{"start-up: operations In Process", qOperationsInState, []any{string(gateway.OpInProcess)}, ""},
 		{"start-up: schedules in flight", qSchedulesInFlight, nil, ""},
