@@ -152,3 +152,21 @@ func TestSchedule(t *testing.T) {
 		t.Fatalf("%d ticks, want 30", n)
 	}
 }
+
+// TestResult_Merge: interleaved slices add up to one result, percentiles over every latency.
+func TestResult_Merge(t *testing.T) {
+	var a, b result
+	a.collect(time.Second, 3, 1, [][]time.Duration{{1, 2, 3, 4}}, &errSamples{})
+	b.collect(time.Second, 5, 0, [][]time.Duration{{5, 6, 7, 8, 100}}, &errSamples{})
+	a.merge(b)
+	if a.OK != 8 || a.Errors != 1 || a.Requests != 9 || a.Elapsed != 2*time.Second || a.RPS != 4 {
+		t.Fatalf("merged %+v", a)
+	}
+	if a.P50 != 5 || a.P99 != 100 || a.Max != 100 {
+		t.Fatalf("p50 %v p99 %v max %v", a.P50, a.P99, a.Max)
+	}
+	a.merge(result{Failed: "boom"})
+	if a.Failed != "boom" {
+		t.Fatal("a failed slice does not fail the scenario")
+	}
+}
