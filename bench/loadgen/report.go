@@ -77,7 +77,7 @@ func printReport(w io.Writer, rep *report) {
 	}
 	fmt.Fprintf(w, "  (%% of one core over the measured phase, %d CPUs = %d%%; other = every other process on the machine)\n",
 		rep.NumCPU, 100*rep.NumCPU)
-	fmt.Fprintln(w, "  (server is the process doing the work: the plain handler's for plain*, openssl's for openssl-rsa2048;")
+	fmt.Fprintln(w, "  (server is the process doing the work, the plain handler's for plain*; openssl-rsa2048 has no CPU row;")
 	fmt.Fprintln(w, "   the sign-* scenarios sign inside loadgen)")
 	if rep.LoadBefore != "" {
 		fmt.Fprintf(w, "  load average before %s, after %s\n", rep.LoadBefore, rep.LoadAfter)
