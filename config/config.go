@@ -42,7 +42,7 @@ type Config struct {
 		Level  string `mapstructure:"level"`  // debug | info | warn | error
 	} `mapstructure:"log"`
 	Metrics struct {
-		Listen string `mapstructure:"listen"` // planned (issue 12)
+		Listen string `mapstructure:"listen"` // /metrics, /healthz, /readyz apart from the traffic; empty: /metrics on the main listener
 	} `mapstructure:"metrics"`
 	Clock string `mapstructure:"clock"` // real | test
 	Admin struct {

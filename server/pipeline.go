@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -99,10 +100,10 @@ func (s *Server) authenticate(w http.ResponseWriter, c *call) (m *gateway.Mercha
 	case wait > 0:
 		w.Header().Set("Retry-After", retryAfter(wait))
 		c.status = http.StatusTooManyRequests
-		s.Logger.Warn("authentication throttled", "merchant_id", id, "ip", addr)
+		obs.Logger(c.r.Context(), s.Logger).Warn("authentication throttled", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
 		return nil, gateway.ErrAuth
 	case isAuthFailure(err):
-		s.Logger.Warn("authentication failed", "merchant_id", id, "ip", addr)
+		obs.Logger(c.r.Context(), s.Logger).Warn("authentication failed", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
 	}
 	return m, err
 }
@@ -125,7 +126,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	if err != nil {
 		e = gateway.AsError(err)
 		if e == gateway.ErrInternal {
-			s.Logger.Error("internal error", "path", c.r.URL.Path, "err", err)
+			s.Logger.Error("internal error", obs.KeyRequestID, obs.ID(c.r.Context()), "path", c.r.URL.Path, "err", err)
 		}
 		cs.first, cs.second = e.First, e.Second
 	} else if o.custom == nil {
@@ -133,6 +134,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 		a.records = o.resp.recordsOf(v)
 		cs.count = len(a.records)
 	}
+	obs.From(c.r.Context()).SetCodes(cs.first, cs.second)
 	switch {
 	case c.soap && e != nil:
 		w.Header().Set("Content-Type", soapContentType(c.v12))
@@ -198,9 +200,9 @@ func (s *Server) serviceHandler(svc *service, path string) http.HandlerFunc {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		start := time.Now()
-		status, op, merchant := s.serve(w, r, svc)
-		s.Logger.Info("request", "path", path, "op", op, "merchant_id", merchant, "status", status,
-			"ms", time.Since(start).Milliseconds())
+		_, op, merchant := s.serve(w, r, svc)
+		req := obs.From(r.Context()) // the access log writes the line (accesslog.go)
+		req.SetService(svc.serviceName(op))
+		req.SetMerchant(merchant)
 	}
 }

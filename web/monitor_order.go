@@ -53,7 +53,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -73,7 +73,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 	}
 	notes, err := h.Pages.Gateway.OrderNotifications(r.Context(), c.m, o.BillNumber)
 	if err != nil && !errors.Is(err, gateway.ErrNotFound) {
-		h.Logger.Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
+		h.log(r).Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
 		d.NotesProblem = text(c.lang, "mon.notesbad")
 	}
 	d.Notes = notes
@@ -94,7 +94,7 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -148,15 +148,12 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 		if detail != "" && detail != msg {
 			msg += " (" + detail + ")"
 		}
-		if e.First == 2 {
-			h.Logger.Error("monitor: action", "action", action, "billnumber", o.BillNumber, "err", err)
-		}
 		fl = &flash{Message: text(c.lang, "mon.failed") + ": " + code + " — " + msg}
 	case reply != nil:
 		fl = &flash{OK: true, Message: text(c.lang, "mon.done") + ": " + reply.Op.ExtBillNumber(reply.Order) + ", " +
 			money(reply.Op.Amount, reply.Order.Currency, c.lang) + " → " + stateLabel(c.lang, reply.Order.State)}
 	}
-	h.Logger.Info("monitor: action", "merchant_id", c.m.ID, "action", action, "billnumber", o.BillNumber, "ok", err == nil)
+	h.monitorOutcome(r, c, action, o, reply, err) // oplog.go
 	h.redirectWithFlash(w, r, c, o, fl)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 )
 
 // buyerField is one buyer field the order page shows (#buyer-<name>).
@@ -34,7 +35,7 @@ type receiptView struct {
 func (h *Handler) orderReceipts(ctx context.Context, m *gateway.Merchant, o *gateway.Order) []receiptView {
 	list, err := h.Pages.Gateway.OrderReceipts(ctx, m, o.BillNumber)
 	if err != nil {
-		h.Logger.Error("monitor: receipts", "billnumber", o.BillNumber, "err", err)
+		obs.Logger(ctx, h.Logger).Error("monitor: receipts", "billnumber", o.BillNumber, "err", err)
 		return nil
 	}
 	out := make([]receiptView, len(list))

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -21,17 +22,20 @@ func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
 	p, err := params(w, r)
 	lang := normLang(p["language"])
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	m, err := h.merchantByID(p["merchant_id"])
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	page, err := h.create(r, m, p, h.payerSecret(w, r))
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	http.Redirect(w, r, "/pay/order/"+page.ID, http.StatusSeeOther)
@@ -71,7 +75,8 @@ func (h *Handler) create(r *http.Request, m *gateway.Merchant, p map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	h.Logger.Info("payment page", "merchant_id", m.ID, "billnumber", order.BillNumber)
+	obs.From(r.Context()).SetMerchant(m.ID)
+	h.log(r).Info("payment page: order created", obs.KeyMerchant, m.ID, "billnumber", order.BillNumber)
 	return page, nil
 }
 
@@ -117,7 +122,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	if err != nil {
-		h.errorPage(w, langRU, err)
+		h.errorPage(w, r, langRU, err)
 		return
 	}
 	lang := page.Language
@@ -142,7 +147,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		case page.Stage == gateway.PageCard && live:
 			v.Title, d.Token = text(lang, "pay.title"), page.FormToken
 			if err := h.offerSaved(r, m, d, fill == nil); err != nil {
-				h.errorPage(w, lang, err)
+				h.errorPage(w, r, lang, err)
 				return
 			}
 			h.render(w, status, "pay", v)
@@ -270,7 +275,8 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 		saved = ""
 	}
 	remember := f.Get("remember") != ""
-	_, challenged, err := h.Pages.Pay(r.Context(), id, gateway.PageSubmit{FormToken: formToken, Card: card, Remember: remember, SavedToken: saved})
+	reply, challenged, err := h.Pages.Pay(r.Context(), id, gateway.PageSubmit{FormToken: formToken, Card: card, Remember: remember, SavedToken: saved})
+	h.pageOutcome(r, "card", reply, challenged, err)
 	switch e := gateway.AsError(err); {
 	case err == nil || challenged || errors.Is(err, gateway.ErrPageUsed):
 	case errors.Is(err, gateway.ErrNotFound):
@@ -282,8 +288,8 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 			Year: card.ExpYear, Remember: remember, Chosen: saved})
 		return
 	default:
-		// The order keeps its state (In Process with the card: Recover settles it); show the page.
-		h.Logger.Error("web: card submit", "err", err)
+		// The order keeps its state (In Process with the card: Recover settles it); show the
+		// page. pageOutcome logged the error.
 	}
 	h.afterPost(w, r, id)
 }
@@ -296,14 +302,11 @@ func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pay/order/"+id, http.StatusSeeOther)
 		return
 	}
-	_, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
-	switch {
-	case err == nil || errors.Is(err, gateway.ErrPageUsed):
-	case errors.Is(err, gateway.ErrNotFound):
+	reply, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
+	h.pageOutcome(r, "3-D Secure code", reply, false, err)
+	if errors.Is(err, gateway.ErrNotFound) {
 		h.notFound(w, r)
 		return
-	default:
-		h.Logger.Error("web: 3-D Secure submit", "err", err)
 	}
 	h.afterPost(w, r, id)
 }

@@ -238,12 +238,12 @@ type errorData struct {
 
 // errorPage answers a refused payment request: HTTP 400 (500 for internal errors) with the
 // code in #error beside a human explanation. Nothing was written.
-func (h *Handler) errorPage(w http.ResponseWriter, lang string, err error) {
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	e := gateway.AsError(err)
 	status := http.StatusBadRequest
 	if e.First == 2 {
 		status = http.StatusInternalServerError
-		h.Logger.Error("web: internal error", "err", err)
+		h.log(r).Error("web: internal error", "path", r.URL.Path, "err", err)
 	}
 	code := itoa(e.First) + "/" + itoa(e.Second)
 	expl, detail, param := explainParam(lang, e)

@@ -29,6 +29,9 @@ func configCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if err := checkStart(cfg); err != nil {
+				return fmt.Errorf("config %s: %w", path, err)
+			}
 			if err := checkFiles(cfg); err != nil {
 				return fmt.Errorf("config %s: %w", path, err)
 			}

@@ -60,6 +60,7 @@ func TestConfigCheck_Refuses(t *testing.T) {
 		{"SOAPGATE_GATEWAY_KEY", "/nonexistent/gateway.key.pem", "gateway.key"},
 		{"SOAPGATE_TLS_CERT_FILE", "/nonexistent/cert.pem", "tls.cert_file and tls.key_file"},
 		{"SOAPGATE_MERCHANT_PASSWORD", "x", "SOAPGATE_MERCHANT_PASSWORD names no configuration key"},
+		{"SOAPGATE_CLOCK", "test", "clock: test needs admin.token"}, // as serve refuses it
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -22,6 +22,7 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	addVersion(root) // version.go
 	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd())
 	root.AddCommand(configCmd(), backupCmd())
 	return root
