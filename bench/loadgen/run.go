@@ -235,6 +235,9 @@ func run(cfg config) int {
 	cpuRatio("orderstate/plain per CPU-s", "orderstate", "plain", targetOrderstateVsPlain)
 	cpuRatio("orderresult/orderstate per CPU-s", "orderresult", "orderstate", targetOrderresultVsState)
 	cpuRatio("sign chosen/crypto-rsa per CPU-s", "sign-chosen", "sign-crypto-rsa", 1)
+	// A payment's CPU against one signature's with the same signer: how much of a payment
+	// is its RSA signature, whatever share of the machine the server got.
+	cpuRatio("silentpay/sign-chosen per CPU-s", "silentpay", "sign-chosen", targetSilentpayVsRSA)
 
 	rssPeak := max(rep.PeakRSSKiB, rep.HWMKiB)
 	rss := ratio{Name: "peak server RSS MiB", Target: fmt.Sprintf("< %.0f", targetRSSMiB)}
