@@ -65,15 +65,14 @@ const claimable = `state = 'pending' AND next_at <= ? AND (claimed_until IS NULL
 		AND p.id < notifications.id AND p.state = 'pending')`
 
 func (t *txn) DueNotifications(merchantID string, now, wall time.Time, limit int) ([]*gateway.Notification, error) {
-	return t.queryNotifications(`SELECT `+notificationColumns+` FROM notifications
-		WHERE merchant_id = ? AND `+claimable+` ORDER BY next_at, id LIMIT ?`, merchantID, millis(now), millis(wall), limit)
+	return t.queryNotifications(qDueNotifications, merchantID, millis(now), millis(wall), limit)
 }
 
 func (t *txn) PendingMerchantAfter(after string) (string, error) {
 	var id sql.NullString
 	// min() over the partial index walks to the next merchant without reading its rows, so
 	// listing the merchants with pending notifications costs one seek each.
-	err := t.q.QueryRow(`SELECT min(merchant_id) FROM notifications WHERE state = 'pending' AND merchant_id > ?`, after).Scan(&id)
+	err := t.q.QueryRow(qPendingMerchantAfter, after).Scan(&id)
 	if err != nil {
 		return "", err
 	}
@@ -84,8 +83,7 @@ func (t *txn) PendingMerchantAfter(after string) (string, error) {
 }
 
 func (t *txn) ClaimNotification(id int64, now, wall time.Time, c gateway.Claim) (bool, error) {
-	res, err := t.q.Exec(`UPDATE notifications SET claim_owner = ?, claimed_until = ? WHERE id = ? AND `+claimable,
-		c.Owner, millis(c.Until), id, millis(now), millis(wall))
+	res, err := t.q.Exec(qClaimNotification, c.Owner, millis(c.Until), id, millis(now), millis(wall))
 	return affectedOne(res, err)
 }
 
@@ -161,7 +159,7 @@ func (t *txn) Attempts(id int64) ([]gateway.DeliveryAttempt, error) {
 }
 
 func (t *txn) NotificationsOfOrder(orderID int64) ([]gateway.NotificationDetail, error) {
-	ns, err := t.queryNotifications(`SELECT `+notificationColumns+` FROM notifications WHERE order_id = ? ORDER BY id`, orderID)
+	ns, err := t.queryNotifications(qNotificationsOfOrder, orderID)
 	if err != nil {
 		return nil, err
 	}
@@ -201,11 +199,10 @@ func (t *txn) ListNotifications(f gateway.NotificationFilter, limit int) ([]*gat
 func (t *txn) PruneNotifications(before time.Time, limit int) (int, error) {
 	// The same subquery twice rather than a temporary table: it reads the partial index
 	// notifications_done, and the writer runs both deletes in one savepoint.
-	const old = `SELECT id FROM notifications WHERE state IN ('delivered', 'rejected') AND done_at < ? ORDER BY done_at LIMIT ?`
-	if _, err := t.q.Exec(`DELETE FROM notification_attempts WHERE notification_id IN (`+old+`)`, millis(before), limit); err != nil {
+	if _, err := t.q.Exec(qPruneAttempts, millis(before), limit); err != nil {
 		return 0, err
 	}
-	res, err := t.q.Exec(`DELETE FROM notifications WHERE id IN (`+old+`)`, millis(before), limit)
+	res, err := t.q.Exec(qPruneNotifications, millis(before), limit)
 	if err != nil {
 		return 0, err
 	}
