@@ -29,7 +29,7 @@ var DefaultRetries = []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Min
 const (
 	DefaultTimeout     = 10 * time.Second // per attempt
 	DefaultConcurrency = 16               // deliveries in flight at once
-	DefaultPerMerchant = 4                // of which one healthy merchant may hold at most this many
+	DefaultPerMerchant = 8                // of which one healthy merchant may hold at most this many
 	DefaultProbeAfter  = 3                // attempts in a row without an answer before a merchant is only probed
 	maxReply           = 64 << 10         // bytes of a reply read
 	excerptLen         = 200              // bytes of a reply kept with the attempt
