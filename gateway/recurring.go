@@ -146,7 +146,7 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 			}
 			return err
 		}
-		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
+		if err := checkDuplicate(tx, m.ID, orderNumber, now); err != nil {
 			return err
 		}
 		if order, op, charge, err = newCharge(tx, s, initial, orderNumber, amount, cur, req.Comment, req.IPAddress, now); err != nil {

@@ -199,7 +199,7 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 		} else if err != nil {
 			return err
 		}
-		if err := checkDuplicate(tx, m.ID, orderNumber); err != nil {
+		if err := checkDuplicate(tx, m.ID, orderNumber, now); err != nil {
 			return err
 		}
 		order = &Order{MerchantID: m.ID, OrderNumber: orderNumber, Amount: amount, Currency: currency,
