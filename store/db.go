@@ -1,5 +1,8 @@
-// Package store keeps soapgate's state in SQLite: WAL, foreign keys, synchronous=FULL,
-// embedded migrations, and one writer that batches concurrent commands into shared commits.
+// Package store keeps soapgate's state in SQLite (WAL, foreign keys, synchronous=FULL, one
+// writer that batches concurrent commands into shared commits) or, for several processes on
+// one database, in PostgreSQL (postgres.go). Both run the same SQL through database/sql,
+// with embedded migrations: migrations/NNN_name.sql for SQLite and a file of the same name
+// in migrations/postgres/ for PostgreSQL.
 package store
 
 import (
@@ -11,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 
@@ -20,7 +22,7 @@ import (
 	"soapgate/gateway"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // DefaultMaxBatch is how many write commands share one commit at most.
@@ -36,8 +38,9 @@ type DB struct {
 	Path     string
 	MaxBatch int // commands per commit; DefaultMaxBatch
 
-	w, r    *sql.DB
-	cache   *orderCache
+	w, r    *sql.DB     // on PostgreSQL one pool: r == w
+	pg      bool        // PostgreSQL: no writer goroutine, no cache, serializable transactions
+	cache   *orderCache // nil on PostgreSQL
 	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}
@@ -116,14 +119,13 @@ func (db *DB) migrate() error {
 	if _, err := db.w.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return err
 	}
-	names, err := migrations.ReadDir("migrations")
+	names, err := MigrationNames()
 	if err != nil {
 		return err
 	}
-	sort.Slice(names, func(i, j int) bool { return names[i].Name() < names[j].Name() })
-	for _, e := range names {
-		if err := db.migrateOne(e.Name()); err != nil {
-			return fmt.Errorf("migration %s: %w", e.Name(), err)
+	for _, name := range names {
+		if err := db.migrateOne(name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
@@ -173,11 +175,17 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	db.once.Do(func() { close(db.closing) })
 	db.wg.Wait()
+	if db.pg {
+		return db.w.Close()
+	}
 	return errors.Join(db.w.Close(), db.r.Close())
 }
 
 // Update queues fn for the writer and waits for the commit that holds it.
 func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
+	if db.pg {
+		return db.updatePG(ctx, fn)
+	}
 	req := &writeReq{fn: fn, done: make(chan error, 1)}
 	// Queueing under the shared lock means a command is either refused or queued before
 	// Close stops the writer, which answers everything queued: no caller waits forever.
@@ -199,6 +207,9 @@ func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
 
 // View runs fn in a read transaction on the reader pool.
 func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
+	if db.pg {
+		return db.viewPG(ctx, fn)
+	}
 	lt := &lazyTx{ctx: ctx, db: db.r}
 	defer lt.close()
 	return fn(&txn{q: lt, cache: db.cache})
@@ -207,15 +218,16 @@ func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
 // lazyTx begins its read transaction at the first query, so a View answered from the
 // order cache never touches SQLite.
 type lazyTx struct {
-	ctx context.Context
-	db  *sql.DB
-	tx  *sql.Tx
-	err error
+	ctx  context.Context
+	db   *sql.DB
+	opts *sql.TxOptions
+	tx   *sql.Tx
+	err  error
 }
 
 func (l *lazyTx) begin() error {
 	if l.tx == nil && l.err == nil {
-		l.tx, l.err = l.db.BeginTx(l.ctx, nil)
+		l.tx, l.err = l.db.BeginTx(l.ctx, l.opts)
 	}
 	return l.err
 }

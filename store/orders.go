@@ -22,6 +22,7 @@ type querier interface {
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
 	q        querier
+	pg       bool // PostgreSQL: RETURNING id, ON CONFLICT for a taken billnumber
 	cache    *orderCache
 	touched  map[cacheKey]struct{}
 	outboxed bool // the transaction queued a notification: wake the deliverer after commit
@@ -146,24 +147,45 @@ func (t *txn) OrderByID(id int64) (*gateway.Order, error) {
 
 func (t *txn) InsertOrder(o *gateway.Order) error {
 	c, k := o.Customer, o.Card
-	res, err := t.q.Exec(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
+	// On PostgreSQL a failed statement aborts the transaction, so a taken billnumber must not
+	// be an error there: ON CONFLICT DO NOTHING returns no id instead, and the caller draws again.
+	conflict := ""
+	if t.pg {
+		conflict = ` ON CONFLICT (billnumber) DO NOTHING`
+	}
+	id, err := t.insertID(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
 		firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
 		captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
 		card_holder, card_ref, created, updated, last_seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
 		o.BillNumber, o.MerchantID, o.OrderNumber, o.Amount, o.Currency, o.Comment,
 		c.FirstName, c.LastName, c.MiddleName, c.Email, c.MobilePhone, c.IPAddress, o.State, o.TwoStage, o.TestMode,
 		o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref,
 		millis(o.Created), millis(o.Updated), o.LastSeq)
 	t.touch(o)
-	if isUnique(err, "orders.billnumber") {
+	if isUnique(err, "orders.billnumber") || (t.pg && errors.Is(err, sql.ErrNoRows)) {
 		return gateway.ErrBillTaken
 	}
 	if err != nil {
 		return err
 	}
-	o.ID, err = res.LastInsertId()
-	return err
+	o.ID = id
+	return nil
+}
+
+// insertID runs an INSERT into a table with an id column and returns the new row's id:
+// LastInsertId on SQLite, RETURNING id on PostgreSQL (whose driver has no LastInsertId).
+func (t *txn) insertID(query string, args ...any) (int64, error) {
+	if t.pg {
+		var id int64
+		err := t.q.QueryRow(query+` RETURNING id`, args...).Scan(&id)
+		return id, err
+	}
+	res, err := t.q.Exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (t *txn) UpdateOrder(o *gateway.Order) error {
@@ -198,15 +220,12 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 	if op.ExternalRefundID != "" {
 		ext = op.ExternalRefundID
 	}
-	res, err := t.q.Exec(`INSERT INTO operations (order_id, seq, type, state, amount, currency, responsecode,
+	id, err := t.insertID(`INSERT INTO operations (order_id, seq, type, state, amount, currency, responsecode,
 		message, customermessage, recommendation, approvalcode, external_refund_id, ipaddress, created)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		op.OrderID, op.Seq, op.Type, op.State, op.Amount, op.Currency, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, ext, op.IPAddress, millis(op.Created))
-	if err != nil {
-		return err
-	}
-	op.ID, err = res.LastInsertId()
+	op.ID = id
 	return err
 }
 

@@ -1,0 +1,180 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"soapgate/gateway"
+	"soapgate/internal/pgtest"
+	"soapgate/store"
+)
+
+// TestMigrations_PostgresDialect fails when a SQLite migration has no PostgreSQL file of the
+// same name (or PostgreSQL has one SQLite lacks): the two stores must reach the same schema.
+func TestMigrations_PostgresDialect(t *testing.T) {
+	sqlite, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(sqlite) == 0 {
+		t.Fatalf("no SQLite migrations: %v", err)
+	}
+	for _, p := range sqlite {
+		if _, err := os.Stat(filepath.Join("migrations", "postgres", filepath.Base(p))); errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("migration %s has no PostgreSQL dialect file migrations/postgres/%s", p, filepath.Base(p))
+		}
+	}
+	pg, _ := filepath.Glob("migrations/postgres/*.sql")
+	for _, p := range pg {
+		if _, err := os.Stat(filepath.Join("migrations", filepath.Base(p))); errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("PostgreSQL migration %s has no SQLite migration of the same name", p)
+		}
+	}
+	names, err := store.MigrationNames()
+	if err != nil || len(names) != len(sqlite) {
+		t.Fatalf("MigrationNames = %v, %v; want the %d SQLite files", names, err, len(sqlite))
+	}
+}
+
+func openPG(t *testing.T, url string) *store.DB {
+	t.Helper()
+	db, err := store.OpenPostgres(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// TestPostgres_MigratesOnceWhenStartedTogether opens one database from several "processes"
+// at the same moment: the advisory lock lets one apply each migration, the others find it
+// recorded, and all of them work.
+func TestPostgres_MigratesOnceWhenStartedTogether(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	const n = 6
+	dbs := make([]*store.DB, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			dbs[i], errs[i] = store.OpenPostgres(url)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("open %d: %v", i, err)
+		}
+		t.Cleanup(func() { dbs[i].Close() })
+	}
+	names, _ := store.MigrationNames()
+	raw, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var recorded int
+	if err := raw.QueryRow(`SELECT count(*) FROM migrations`).Scan(&recorded); err != nil {
+		t.Fatal(err)
+	}
+	if recorded != len(names) {
+		t.Fatalf("migrations recorded = %d, want %d", recorded, len(names))
+	}
+	for i, db := range dbs {
+		update(t, db, func(tx gateway.Tx) error { return tx.SetSetting("k"+strconv.Itoa(i), "v") })
+	}
+}
+
+// TestPostgres_SerializableRetries runs read-modify-write commands from two "processes" at
+// once on one row: every increment survives, because a transaction that lost a conflict is
+// run again from the start.
+func TestPostgres_SerializableRetries(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := openPG(t, url), openPG(t, url)
+	update(t, a, func(tx gateway.Tx) error { return tx.SetSetting("counter", "0") })
+	const per = 40
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*per)
+	for _, db := range []*store.DB{a, b} {
+		for range per {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs <- db.Update(context.Background(), func(tx gateway.Tx) error {
+					v, err := tx.Setting("counter")
+					if err != nil {
+						return err
+					}
+					n, _ := strconv.Atoi(v)
+					return tx.SetSetting("counter", strconv.Itoa(n+1))
+				})
+			}()
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	view(t, b, func(tx gateway.Tx) error {
+		if v, _ := tx.Setting("counter"); v != strconv.Itoa(2*per) {
+			t.Fatalf("counter = %s, want %d", v, 2*per)
+		}
+		return nil
+	})
+}
+
+// TestPostgres_ReadsAcrossProcesses: a write acknowledged by one process is what the next
+// read of another returns, at once (no cache holds an older state).
+func TestPostgres_ReadsAcrossProcesses(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	w, r := openPG(t, url), openPG(t, url)
+	ctx := context.Background()
+	now := time.Now().UTC()
+	o := &gateway.Order{BillNumber: "1000000000000001", MerchantID: "1", OrderNumber: "o", Amount: 100,
+		Currency: "RUB", State: gateway.StateInProcess, Created: now, Updated: now, LastSeq: 1}
+	update(t, w, func(tx gateway.Tx) error { return tx.InsertOrder(o) })
+	win := gateway.Window{From: now.Add(-time.Hour), To: now.Add(time.Hour)}
+	read := func() int {
+		var seq int
+		view(t, r, func(tx gateway.Tx) error {
+			os, err := tx.OrdersByNumber("1", "o", win)
+			if err == nil && len(os) == 1 {
+				seq = os[0].LastSeq
+			}
+			return err
+		})
+		return seq
+	}
+	for i := 2; i <= 100; i++ {
+		o.LastSeq = i
+		if err := w.Update(ctx, func(tx gateway.Tx) error { return tx.UpdateOrder(o) }); err != nil {
+			t.Fatal(err)
+		}
+		if got := read(); got != i {
+			t.Fatalf("after process A committed seq %d, process B read %d", i, got)
+		}
+	}
+}
+
+// TestPostgres_BillnumberTaken: a taken billnumber is ErrBillTaken and leaves the
+// transaction usable (PostgreSQL aborts a transaction at a failed statement).
+func TestPostgres_BillnumberTaken(t *testing.T) {
+	db := openPG(t, pgtest.NewDatabase(t))
+	update(t, db, func(tx gateway.Tx) error { return tx.InsertOrder(newOrder("3000000000000001", "a", gateway.StateApproved)) })
+	update(t, db, func(tx gateway.Tx) error {
+		if err := tx.InsertOrder(newOrder("3000000000000001", "b", gateway.StateApproved)); !errors.Is(err, gateway.ErrBillTaken) {
+			t.Fatalf("taken billnumber: %v, want ErrBillTaken", err)
+		}
+		return tx.InsertOrder(newOrder("3000000000000002", "b", gateway.StateApproved))
+	})
+}
