@@ -14,10 +14,13 @@ run: build
 	./$(BIN) serve --config config.yaml
 
 # Every test: unit, end-to-end over HTTP, the generated-code staleness check and the
-# third-party SOAP clients (python3-zeep, PHP SoapClient; .ci/run installs them).
+# third-party SOAP clients (python3-zeep, PHP SoapClient; .ci/run installs them). The store's
+# tests and the end-to-end suite then run again on PostgreSQL (a private cluster the tests
+# start; Debian's postgresql package, which .ci/run installs).
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	STORE_UNDER_TEST=postgres $(GO) test -count=1 -timeout 20m ./store/ ./cmd/soapgate/
 
 test-short:
 	$(GO) test -short ./...

@@ -38,9 +38,9 @@ type DB struct {
 	Path     string
 	MaxBatch int // commands per commit; DefaultMaxBatch
 
-	w, r    *sql.DB     // on PostgreSQL one pool: r == w
-	pg      bool        // PostgreSQL: no writer goroutine, no cache, serializable transactions
-	cache   *orderCache // nil on PostgreSQL
+	w, r    *sql.DB       // on PostgreSQL one pool: r == w
+	pg      bool          // PostgreSQL: no writer goroutine, no cache, serializable transactions
+	cache   *orderCache   // nil on PostgreSQL
 	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}

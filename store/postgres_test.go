@@ -170,7 +170,9 @@ func TestPostgres_ReadsAcrossProcesses(t *testing.T) {
 // transaction usable (PostgreSQL aborts a transaction at a failed statement).
 func TestPostgres_BillnumberTaken(t *testing.T) {
 	db := openPG(t, pgtest.NewDatabase(t))
-	update(t, db, func(tx gateway.Tx) error { return tx.InsertOrder(newOrder("3000000000000001", "a", gateway.StateApproved)) })
+	update(t, db, func(tx gateway.Tx) error {
+		return tx.InsertOrder(newOrder("3000000000000001", "a", gateway.StateApproved))
+	})
 	update(t, db, func(tx gateway.Tx) error {
 		if err := tx.InsertOrder(newOrder("3000000000000001", "b", gateway.StateApproved)); !errors.Is(err, gateway.ErrBillTaken) {
 			t.Fatalf("taken billnumber: %v, want ErrBillTaken", err)

@@ -16,7 +16,6 @@ import (
 	"soapgate/gateway"
 	"soapgate/notify"
 	"soapgate/signer"
-	"soapgate/store"
 )
 
 func notificationsCmd() *cobra.Command {
@@ -88,7 +87,7 @@ func withGateway(path string, fn func(*gateway.Gateway) error) error {
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(cfg.Resolve(cfg.Database.Path))
+	db, _, err := openStore(cfg, false)
 	if err != nil {
 		return err
 	}

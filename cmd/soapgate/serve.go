@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -49,7 +50,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", cfg.Resolve(cfg.Database.Path), "clock", cfg.Clock)
+			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", databaseName(cfg), "clock", cfg.Clock)
 			return app.Run(ctx, ln)
 		},
 	}
@@ -99,17 +100,8 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
-	dbPath := cfg.Resolve(cfg.Database.Path)
-	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
-		return nil, fmt.Errorf("database folder: %w", err)
-	}
-	lock, err := store.LockForServe(dbPath)
+	db, lock, err := openStore(cfg, true)
 	if err != nil {
-		return nil, err
-	}
-	db, err := store.Open(dbPath)
-	if err != nil {
-		lock.Release()
 		return nil, err
 	}
 	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock}
@@ -244,6 +236,45 @@ func (a *App) Close() error {
 	err := a.DB.Close()
 	a.lock.Release()
 	return err
+}
+
+// openStore opens the configured store. A serving process on SQLite first takes the file's
+// serve lock (one process per file); on PostgreSQL several processes share the database and
+// the database serialises them, so there is no lock to take.
+func openStore(cfg *config.Config, serve bool) (*store.DB, *store.ServeLock, error) {
+	if cfg.Database.Driver == "postgres" {
+		db, err := store.OpenPostgres(cfg.Database.URL)
+		return db, nil, err
+	}
+	dbPath := cfg.Resolve(cfg.Database.Path)
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
+		return nil, nil, fmt.Errorf("database folder: %w", err)
+	}
+	var lock *store.ServeLock
+	if serve {
+		var err error
+		if lock, err = store.LockForServe(dbPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	return db, lock, nil
+}
+
+// databaseName is what the log says of the database: the SQLite file, or the PostgreSQL
+// URL without its password.
+func databaseName(cfg *config.Config) string {
+	if cfg.Database.Driver != "postgres" {
+		return cfg.Resolve(cfg.Database.Path)
+	}
+	if u, err := url.Parse(cfg.Database.URL); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return "postgres (connection string)"
 }
 
 // refusedLog logs connections closed over a cap at most once a second, with how many were
