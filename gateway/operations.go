@@ -74,6 +74,9 @@ func (g *Gateway) Confirm(ctx context.Context, m *Merchant, req AmountRequest) (
 	var order *Order
 	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		// The store may run this again after a conflict (PostgreSQL): start from nothing.
+		reply, order, op = nil, nil, nil
+		amount := amount
 		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err
@@ -134,6 +137,9 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 	var order *Order
 	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		// The store may run this again after a conflict (PostgreSQL): start from nothing.
+		reply, order, op = nil, nil, nil
+		amount := amount
 		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err

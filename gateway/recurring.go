@@ -129,6 +129,7 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 		refusal error
 	)
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		refusal = nil // the store may run this again after a conflict (PostgreSQL)
 		initial, s, err := loadSeries(tx, m.ID, bill)
 		if err != nil {
 			return err
