@@ -169,6 +169,17 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 func (d *Deliverer) deliver(n *gateway.Notification) {
 	ctx := context.Background()
 	now := d.Clock.Now()
+	// The due list may have been read before an attempt that finished meanwhile recorded its
+	// outcome (a read snapshot is older than that commit): now that this delivery holds the
+	// notification's slot, read it again and skip it unless it is still due as listed.
+	var cur *gateway.Notification
+	err := d.Store.View(ctx, func(tx gateway.Tx) (err error) {
+		cur, err = tx.NotificationByID(n.ID)
+		return err
+	})
+	if err != nil || cur.State != gateway.NotifyPending || cur.Attempts != n.Attempts || cur.NextAt.After(now) {
+		return
+	}
 	a := gateway.DeliveryAttempt{At: now}
 	m := d.Merchants.Get(n.MerchantID)
 	if m == nil || m.Notify.URL == "" {
@@ -191,7 +202,7 @@ func (d *Deliverer) deliver(n *gateway.Notification) {
 		}
 	}
 	n.Attempts++
-	err := d.Store.Update(ctx, func(tx gateway.Tx) error {
+	err = d.Store.Update(ctx, func(tx gateway.Tx) error {
 		if err := tx.InsertAttempt(n.ID, a); err != nil {
 			return err
 		}

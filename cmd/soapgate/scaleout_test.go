@@ -22,10 +22,8 @@ func startTwoOnPostgres(t *testing.T) (a, b *testServer) {
 		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (STORE_UNDER_TEST=postgres; make test)")
 	}
 	path := filepath.Join(t.TempDir(), "shared.db") // names one PostgreSQL database for both
-	return startServer2(t, path), startServer2(t, path)
+	return startServerAt(t, path), startServerAt(t, path)
 }
-
-func startServer2(t *testing.T, path string) *testServer { return startServerWith(t, path, nil) }
 
 // both sends n requests at once, alternating between the two servers, and returns the answers.
 func both(t *testing.T, servers [2]*testServer, n int, path, op string, params func(i int) map[string]string) []string {
@@ -78,7 +76,7 @@ func pay(t *testing.T, ts *testServer, kv ...string) string {
 func storedAmounts(t *testing.T, ts *testServer, bill string) (captured, refunded int64) {
 	t.Helper()
 	db := openRawDB(t, ts)
-	if err := db.QueryRow(`SELECT captured, refunded FROM orders WHERE billnumber = '` + bill + `'`).Scan(&captured, &refunded); err != nil {
+	if err := db.QueryRow(`SELECT captured, refunded FROM orders WHERE billnumber = '`+bill+`'`).Scan(&captured, &refunded); err != nil {
 		t.Fatal(err)
 	}
 	return captured, refunded
