@@ -22,6 +22,6 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd())
+	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd(), dbCmd())
 	return root
 }
