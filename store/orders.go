@@ -23,6 +23,7 @@ type querier interface {
 type txn struct {
 	q        querier
 	pg       bool // PostgreSQL: RETURNING id, ON CONFLICT for a taken billnumber
+	write    bool // a PostgreSQL write transaction: reads lock (postgres.go)
 	cache    *orderCache
 	touched  map[cacheKey]struct{}
 	outboxed bool // the transaction queued a notification: wake the deliverer after commit
@@ -132,6 +133,11 @@ func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, err
 }
 
 func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
+	// Every new payment under an ordernumber asks this first: with several processes, the
+	// lock makes the second wait for the first's commit and then see its order.
+	if err := t.lockKey("ordernumber", merchantID, orderNumber); err != nil {
+		return nil, err
+	}
 	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE merchant_id = ? AND ordernumber = ?
 		AND state IN ('In Process', 'Delayed', 'Approved', 'PartialDelayed', 'PartialCanceled') LIMIT 1`,
 		merchantID, orderNumber))

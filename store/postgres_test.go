@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,10 +93,10 @@ func TestPostgres_MigratesOnceWhenStartedTogether(t *testing.T) {
 	}
 }
 
-// TestPostgres_SerializableRetries runs read-modify-write commands from two "processes" at
-// once on one row: every increment survives, because a transaction that lost a conflict is
-// run again from the start.
-func TestPostgres_SerializableRetries(t *testing.T) {
+// TestPostgres_ConcurrentReadModifyWrite runs read-modify-write commands from two
+// "processes" at once on one row: every increment survives, because a write transaction's
+// read locks the row until it commits.
+func TestPostgres_ConcurrentReadModifyWrite(t *testing.T) {
 	url := pgtest.NewDatabase(t)
 	a, b := openPG(t, url), openPG(t, url)
 	update(t, a, func(tx gateway.Tx) error { return tx.SetSetting("counter", "0") })
@@ -179,4 +180,50 @@ func TestPostgres_BillnumberTaken(t *testing.T) {
 		}
 		return tx.InsertOrder(newOrder("3000000000000002", "b", gateway.StateApproved))
 	})
+}
+
+// TestPostgres_DeadlockRunsAgain makes two commands lock two rows in opposite orders:
+// PostgreSQL aborts one as a deadlock, and the store runs it again, so both succeed.
+func TestPostgres_DeadlockRunsAgain(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := openPG(t, url), openPG(t, url)
+	update(t, a, func(tx gateway.Tx) error {
+		if err := tx.SetSetting("x", "0"); err != nil {
+			return err
+		}
+		return tx.SetSetting("y", "0")
+	})
+	var runs [2]atomic.Int32
+	first := make(chan struct{}, 2) // each command's first run has locked its first row
+	release := [2]chan struct{}{make(chan struct{}), make(chan struct{})}
+	cmd := func(i int, one, two string) func(gateway.Tx) error {
+		return func(tx gateway.Tx) error {
+			if _, err := tx.Setting(one); err != nil { // locks one
+				return err
+			}
+			if runs[i].Add(1) == 1 {
+				first <- struct{}{}
+				<-release[i] // both hold their first row: now each asks for the other's
+			}
+			if _, err := tx.Setting(two); err != nil {
+				return err
+			}
+			return tx.SetSetting(two, strconv.Itoa(i))
+		}
+	}
+	errs := make(chan error, 2)
+	go func() { errs <- a.Update(context.Background(), cmd(0, "x", "y")) }()
+	go func() { errs <- b.Update(context.Background(), cmd(1, "y", "x")) }()
+	<-first
+	<-first
+	close(release[0])
+	close(release[1])
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatalf("a command of the deadlock failed: %v", err)
+		}
+	}
+	if n := runs[0].Load() + runs[1].Load(); n != 3 {
+		t.Fatalf("%d runs in all, want 3 (one command run again after the deadlock)", n)
+	}
 }

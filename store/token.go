@@ -44,6 +44,11 @@ func (t *txn) SavedCard(merchantID, token string) (*gateway.SavedCard, error) {
 }
 
 func (t *txn) SavedCards(merchantID, customerNumber string) ([]*gateway.SavedCard, error) {
+	// A payment saves its card unless this list has it: with several processes, two payments
+	// of one customer must not both find it missing.
+	if err := t.lockKey("cards", merchantID, customerNumber); err != nil {
+		return nil, err
+	}
 	rows, err := t.q.Query(`SELECT `+savedCardColumns+` FROM saved_cards
 		WHERE merchant_id = ? AND customer_number = ? AND active = 1 ORDER BY id`, merchantID, customerNumber)
 	if err != nil {

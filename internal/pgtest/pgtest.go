@@ -117,10 +117,14 @@ func (c *Cluster) start() error {
 		"--locale=C", "--no-sync"); err != nil {
 		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	// Durability is not what these tests measure: fsync off keeps them fast on a busy machine.
-	opts := strings.Join([]string{"-k", c.dir, "-c", "listen_addresses=", "-c", "fsync=off",
-		"-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=400",
-		"-c", "shared_buffers=32MB", "-c", "max_pred_locks_per_transaction=256"}, " ")
+	// Durability is not what the tests measure: fsync off keeps them fast on a busy machine.
+	// Benchmarks set PGTEST_DURABLE=1 to compare with SQLite's synchronous=FULL fairly.
+	durable := []string{"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"}
+	if os.Getenv("PGTEST_DURABLE") == "1" {
+		durable = []string{"-c", "fsync=on", "-c", "synchronous_commit=on"}
+	}
+	opts := strings.Join(append([]string{"-k", c.dir, "-c", "listen_addresses=", "-c", "max_connections=400",
+		"-c", "shared_buffers=32MB"}, durable...), " ")
 	if out, err := c.run("pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "120",
 		"-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
