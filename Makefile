@@ -51,9 +51,12 @@ fuzz:
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzApplyScheduleRequest -fuzztime $(FUZZTIME)
 
+# The end-to-end benchmarks run on SQLite, then on PostgreSQL (fsync on) with one and with
+# three gateways on one database: payments/s and reads/s side by side, in one run.
 bench:
 	$(GO) test ./signer/ ./store/ -run '^$$' -bench . -benchmem
 	$(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
+	STORE_UNDER_TEST=postgres PGTEST_DURABLE=1 $(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	scripts/bench.sh
 
 clean:
