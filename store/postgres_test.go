@@ -223,7 +223,8 @@ func TestPostgres_DeadlockRunsAgain(t *testing.T) {
 			t.Fatalf("a command of the deadlock failed: %v", err)
 		}
 	}
-	if n := runs[0].Load() + runs[1].Load(); n != 3 {
-		t.Fatalf("%d runs in all, want 3 (one command run again after the deadlock)", n)
+	// One is aborted and run again (both, when their deadlock checks fire at the same moment).
+	if n := runs[0].Load() + runs[1].Load(); n < 3 {
+		t.Fatalf("%d runs in all, want at least 3 (a command run again after the deadlock)", n)
 	}
 }
