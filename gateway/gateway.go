@@ -19,6 +19,8 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+	// Leases are set when several processes share the database (leases.go); nil: one process.
+	Leases Leases
 
 	locks orderLocks // one confirm or cancel per order at a time
 }
@@ -138,6 +140,7 @@ func unpaidPage(tx PageTx, o *Order) (*Page, error) {
 func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
 	// The client going away does not stop a payment under way: its outcome is recorded.
 	ctx = context.WithoutCancel(ctx)
+	defer g.hold(ctx, order.ID)()
 	res, err := g.Processor.Authorize(ctx, authRequest(order, g.Clock.Now()))
 	if err != nil {
 		// The order stays In Process and Recover settles it; the client reads it with orderstate.
@@ -225,8 +228,13 @@ func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 		if o.Card.Ref == "" {
 			continue // a payment-page order that never got a card: it times out instead
 		}
+		release, ok := g.claimInterrupted(ctx, o.ID, o.Updated)
+		if !ok {
+			continue // another live process is paying it
+		}
 		res, err := g.Processor.Settle(ctx, g.settleRequest(ctx, o))
 		if err != nil {
+			release()
 			return settled, fmt.Errorf("settle %s: %w", o.BillNumber, err)
 		}
 		err = g.Store.Update(ctx, func(tx Tx) error {
@@ -249,6 +257,7 @@ func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 			_, err = g.settle(tx, m, order, ops[0], res, event)
 			return err
 		})
+		release()
 		if err != nil {
 			return settled, err
 		}

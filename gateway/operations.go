@@ -206,6 +206,7 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 // may be moving, and the outcome is recorded whoever waits for it.
 func (g *Gateway) moveMoney(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
 	ctx = context.WithoutCancel(ctx)
+	defer g.hold(ctx, order.ID)()
 	req := opRequest(order, op)
 	var err error
 	switch req.Op {
@@ -389,15 +390,21 @@ func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
 		if m == nil {
 			return settled, fmt.Errorf("order %s: merchant %s is no longer configured", j.order.BillNumber, j.order.MerchantID)
 		}
+		release, ok := g.claimInterrupted(ctx, j.order.ID, j.op.Created)
+		if !ok {
+			continue // another live process is moving the money
+		}
 		req := opRequest(j.order, j.op)
 		done, err := g.Processor.SettleOp(ctx, req)
 		if err != nil {
+			release()
 			return settled, fmt.Errorf("settle %s %s: %w", req.Op, j.op.ExtBillNumber(j.order), err)
 		}
 		err = g.Store.Update(ctx, func(tx Tx) error {
 			_, err := g.finishOp(tx, m, j.order.BillNumber, j.op.Seq, done)
 			return err
 		})
+		release()
 		if err != nil {
 			return settled, err
 		}

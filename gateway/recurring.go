@@ -176,6 +176,9 @@ func mitRequest(o *Order, c *RecurringCharge, now time.Time) AuthRequest {
 func (g *Gateway) chargeMIT(ctx context.Context, m *Merchant, order *Order, op *Operation, c *RecurringCharge, settleOnly bool) (*Reply, error) {
 	var res AuthResult
 	var err error
+	if !settleOnly { // a settlement holds the lease already (finishInFlight)
+		defer g.hold(ctx, order.ID)()
+	}
 	if settleOnly {
 		res, err = g.Processor.Settle(ctx, mitRequest(order, c, order.Created))
 	} else {

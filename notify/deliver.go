@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,6 +43,9 @@ type Deliverer struct {
 	PerMerchant int
 	Kick        <-chan struct{} // a commit queued notifications
 	Logger      *slog.Logger
+	// Leases, when several processes share the database, make each attempt run in one of
+	// them; nil: one process.
+	Leases gateway.Leases
 
 	mu          sync.Mutex
 	inflight    map[int64]bool
@@ -168,6 +172,13 @@ func (d *Deliverer) dispatch(ctx context.Context, now time.Time) ([]chan struct{
 // its own context: an attempt begun is finished and recorded even during shutdown.
 func (d *Deliverer) deliver(n *gateway.Notification) {
 	ctx := context.Background()
+	if d.Leases != nil {
+		release, ok, err := d.Leases.TryLease(ctx, "notification/"+strconv.FormatInt(n.ID, 10))
+		if err != nil || !ok {
+			return // another process is sending it (or the lease could not be asked for: next pass)
+		}
+		defer release()
+	}
 	now := d.Clock.Now()
 	// The due list may have been read before an attempt that finished meanwhile recorded its
 	// outcome (a read snapshot is older than that commit): now that this delivery holds the

@@ -41,6 +41,7 @@ type DB struct {
 	w, r    *sql.DB       // on PostgreSQL one pool: r == w
 	pg      bool          // PostgreSQL: no writer goroutine, no cache, serializable transactions
 	cache   *orderCache   // nil on PostgreSQL
+	leases  *pgLeases     // PostgreSQL only
 	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}
@@ -176,6 +177,7 @@ func (db *DB) Close() error {
 	db.once.Do(func() { close(db.closing) })
 	db.wg.Wait()
 	if db.pg {
+		db.leases.close()
 		return db.w.Close()
 	}
 	return errors.Join(db.w.Close(), db.r.Close())

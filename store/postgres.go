@@ -68,7 +68,7 @@ func OpenPostgres(url string) (*DB, error) {
 	pool.SetMaxIdleConns(DefaultPostgresConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{MaxBatch: DefaultMaxBatch, w: pool, r: pool, pg: true, kick: make(chan struct{}, 1),
-		closing: make(chan struct{})}
+		closing: make(chan struct{}), leases: &pgLeases{db: pool}}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := db.migratePG(ctx); err != nil {

@@ -228,3 +228,69 @@ func TestPostgres_DeadlockRunsAgain(t *testing.T) {
 		t.Fatalf("%d runs in all, want at least 3 (a command run again after the deadlock)", n)
 	}
 }
+
+// TestPostgres_Leases: a lease is held against other processes and against a second take in
+// its own; released, or when its holder's database session ends (the process died), the next
+// taker gets it.
+func TestPostgres_Leases(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	a, b := openPG(t, url), openPG(t, url)
+	ctx := context.Background()
+	take := func(db *store.DB, name string) (func(), bool) {
+		t.Helper()
+		release, ok, err := db.Leases().TryLease(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return release, ok
+	}
+	release, ok := take(a, "order/1")
+	if !ok {
+		t.Fatal("first take refused")
+	}
+	if _, ok := take(a, "order/1"); ok {
+		t.Fatal("a second take in the holding process granted")
+	}
+	if _, ok := take(b, "order/1"); ok {
+		t.Fatal("another process took a held lease")
+	}
+	if r, ok := take(b, "order/2"); !ok {
+		t.Fatal("another lease refused")
+	} else {
+		r()
+	}
+	release()
+	rb, ok := take(b, "order/1")
+	if !ok {
+		t.Fatal("a released lease refused")
+	}
+	if _, ok := take(a, "order/1"); ok {
+		t.Fatal("a lease taken back while the other process holds it")
+	}
+	b.Close() // the holder goes away: its session, and the lease, end with it
+	waitUntil(t, func() bool {
+		r, ok := take(a, "order/1")
+		if ok {
+			r()
+		}
+		return ok
+	})
+	rb() // releasing after the session ended is harmless
+	lite, err := store.Open(filepath.Join(t.TempDir(), "l.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	if lite.Leases() != nil {
+		t.Fatal("a SQLite store has leases: one process needs none")
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached")
+		}
+	}
+}

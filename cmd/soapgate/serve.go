@@ -126,8 +126,13 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	proc := processor.Test{}
 	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
-		Logger: logger, Jobs: &gateway.Jobs{}}
+		Logger: logger, Jobs: &gateway.Jobs{}, Leases: a.DB.Leases()}
 	a.Gateway = gw
+	if gw.Leases != nil {
+		// Several processes may share the database: what one of them leaves In Process when
+		// it dies is settled by the others as it becomes due, not only at a start.
+		gw.Jobs.Add(gateway.JobFunc(gw.RecoverDue))
+	}
 	if n, err := gw.Recover(context.Background()); err != nil {
 		return fmt.Errorf("settle interrupted payments: %w", err)
 	} else if n > 0 {

@@ -22,6 +22,7 @@ func (a *App) wireNotify() error {
 		Concurrency: cfg.NotifyConcurrency,
 		Kick:        a.DB.Outbox(),
 		Logger:      a.Logger,
+		Leases:      a.Gateway.Leases,
 	}
 	a.Gateway.Jobs.Add(d)
 	a.background = append(a.background, d.Run)
