@@ -148,6 +148,9 @@ func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *
 	}
 	var reply *Reply
 	err = g.Store.Update(ctx, func(tx Tx) (err error) {
+		if reply, err = g.settledElsewhere(tx, order); reply != nil || err != nil {
+			return err
+		}
 		reply, err = g.settle(tx, m, order, op, res, EventPayment)
 		return err
 	})
@@ -206,16 +209,23 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 
 // Recover settles payments, confirms and cancels that a crash left In Process: the processor
 // tells what it did. It runs at start-up, before requests are served.
+//
+// With several processes (Leases set) what another live process holds the lease of is left
+// to it; RecoverDue runs the same on each due run, for work older than SettleGrace.
 func (g *Gateway) Recover(ctx context.Context) (int, error) {
-	settled, err := g.recoverPayments(ctx)
+	return g.recover(ctx, 0)
+}
+
+func (g *Gateway) recover(ctx context.Context, grace time.Duration) (int, error) {
+	settled, err := g.recoverPayments(ctx, grace)
 	if err != nil {
 		return settled, err
 	}
-	n, err := g.recoverOps(ctx)
+	n, err := g.recoverOps(ctx, grace)
 	return settled + n, err
 }
 
-func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
+func (g *Gateway) recoverPayments(ctx context.Context, grace time.Duration) (int, error) {
 	var pending []*Order
 	if err := g.Store.View(ctx, func(tx Tx) (err error) {
 		pending, err = tx.OrdersInState(StateInProcess)
@@ -228,7 +238,7 @@ func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 		if o.Card.Ref == "" {
 			continue // a payment-page order that never got a card: it times out instead
 		}
-		release, ok := g.claimInterrupted(ctx, o.ID, o.Updated)
+		release, ok := g.claimInterrupted(ctx, o.ID, o.Updated, grace)
 		if !ok {
 			continue // another live process is paying it
 		}

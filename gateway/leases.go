@@ -39,13 +39,13 @@ func (g *Gateway) hold(ctx context.Context, orderID int64) func() {
 }
 
 // claimInterrupted takes the lease of an In Process item that recovery found, committed at
-// since: false while its own process may still be working on it (younger than SettleGrace,
-// or its lease held).
-func (g *Gateway) claimInterrupted(ctx context.Context, orderID int64, since time.Time) (func(), bool) {
+// since: false while its own process may still be working on it (younger than grace, or its
+// lease held).
+func (g *Gateway) claimInterrupted(ctx context.Context, orderID int64, since time.Time, grace time.Duration) (func(), bool) {
 	if g.Leases == nil {
 		return func() {}, true
 	}
-	if g.Clock.Now().Sub(since) < SettleGrace {
+	if grace > 0 && g.Clock.Now().Sub(since) < grace {
 		return nil, false
 	}
 	release, ok, err := g.Leases.TryLease(ctx, orderLease(orderID))
@@ -58,9 +58,28 @@ func (g *Gateway) claimInterrupted(ctx context.Context, orderID int64, since tim
 // RecoverDue is the due job that settles, on each run, what processes that died left In
 // Process; it is registered when several processes share the database.
 func (g *Gateway) RecoverDue(ctx context.Context, _ time.Time) error {
-	n, err := g.Recover(ctx)
+	n, err := g.recover(ctx, SettleGrace)
 	if n > 0 {
 		g.log().Info("settled interrupted payments", "count", n)
 	}
 	return err
+}
+
+// settledElsewhere returns the recorded answer of a payment another process settled while
+// this one waited for the processor (it took the payment for interrupted: possible only in
+// the moment between the intent's commit and this process taking the lease), or nil while
+// the payment is still In Process. With one process nobody else settles it.
+func (g *Gateway) settledElsewhere(tx OrderTx, order *Order) (*Reply, error) {
+	if g.Leases == nil {
+		return nil, nil
+	}
+	cur, err := tx.OrderByID(order.ID)
+	if err != nil || cur.State == StateInProcess {
+		return nil, err
+	}
+	ops, err := tx.Operations(cur.ID)
+	if err != nil || len(ops) == 0 {
+		return nil, err
+	}
+	return &Reply{Order: cur, Op: ops[0]}, nil
 }

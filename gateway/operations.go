@@ -358,7 +358,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 
 // recoverOps settles confirms and cancels a crash left In Process: the processor tells
 // whether it moved the money, and the outcome is recorded as if the request had finished.
-func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
+func (g *Gateway) recoverOps(ctx context.Context, grace time.Duration) (int, error) {
 	type job struct {
 		order *Order
 		op    *Operation
@@ -390,7 +390,7 @@ func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
 		if m == nil {
 			return settled, fmt.Errorf("order %s: merchant %s is no longer configured", j.order.BillNumber, j.order.MerchantID)
 		}
-		release, ok := g.claimInterrupted(ctx, j.order.ID, j.op.Created)
+		release, ok := g.claimInterrupted(ctx, j.order.ID, j.op.Created, grace)
 		if !ok {
 			continue // another live process is moving the money
 		}

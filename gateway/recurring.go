@@ -189,6 +189,9 @@ func (g *Gateway) chargeMIT(ctx context.Context, m *Merchant, order *Order, op *
 	}
 	var reply *Reply
 	err = g.Store.Update(ctx, func(tx Tx) (err error) {
+		if reply, err = g.settledElsewhere(tx, order); reply != nil || err != nil {
+			return err
+		}
 		reply, err = g.settle(tx, m, order, op, res, EventRecurring)
 		return err
 	})

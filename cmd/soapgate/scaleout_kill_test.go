@@ -91,11 +91,15 @@ func orderStateOf(t *testing.T, ts *testServer, num string) string {
 }
 
 // waitLong is waitFor with room for a wait the design sets (a grace period, a slow acquirer).
-func waitLong(t *testing.T, what string, cond func() bool) {
+// A state, when given, is reported on failure.
+func waitLong(t *testing.T, what string, cond func() bool, state ...*string) {
 	t.Helper()
 	deadline := time.Now().Add(3 * waitTimeout)
 	for !cond() {
 		if time.Now().After(deadline) {
+			if len(state) > 0 {
+				t.Fatalf("timed out waiting for %s: %s", what, *state[0])
+			}
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(100 * time.Millisecond)
