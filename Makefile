@@ -20,7 +20,7 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
-	STORE_UNDER_TEST=postgres $(GO) test -count=1 -timeout 20m ./store/ ./cmd/soapgate/
+	SOAPGATE_TEST_STORE=postgres $(GO) test -count=1 -timeout 20m ./store/ ./cmd/soapgate/
 
 test-short:
 	$(GO) test -short ./...
@@ -50,13 +50,14 @@ fuzz:
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyRequest -fuzztime $(FUZZTIME)
 	$(GO) test ./signer/ -run '^$$' -fuzz FuzzVerifyElement -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzApplyScheduleRequest -fuzztime $(FUZZTIME)
+	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzParseChequeItems -fuzztime $(FUZZTIME)
 
 # The end-to-end benchmarks run on SQLite, then on PostgreSQL (fsync on) with one and with
 # three gateways on one database: payments/s and reads/s side by side, in one run.
 bench:
 	$(GO) test ./signer/ ./store/ -run '^$$' -bench . -benchmem
 	$(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
-	STORE_UNDER_TEST=postgres PGTEST_DURABLE=1 $(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
+	SOAPGATE_TEST_STORE=postgres PGTEST_DURABLE=1 $(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	scripts/bench.sh
 
 clean:

@@ -109,3 +109,25 @@ func (l *Limiter) Succeeded(login, addr string) {
 
 // Len is the number of entries tracked per table (login+address, address).
 func (l *Limiter) Len() (logins, addrs int) { return l.byLogin.Len(), l.byAddr.Len() }
+
+// Attempt runs check, an authentication of login from addr, under the limits: when addr is
+// throttled for login, check is not run and Attempt returns how long to wait. Otherwise
+// check's error is returned, and counted as a failure when failed(err) says so; a nil error
+// clears login's count from addr. A nil Limiter only runs check. Empty logins or passwords
+// (counted: false) are the caller's own errors and never reach the tables.
+func (l *Limiter) Attempt(login, addr string, counted bool, check func() error, failed func(error) bool) (time.Duration, error) {
+	if l == nil || !counted {
+		return 0, check()
+	}
+	if wait := l.Wait(login, addr); wait > 0 {
+		return wait, nil
+	}
+	err := check()
+	switch {
+	case err == nil:
+		l.Succeeded(login, addr)
+	case failed(err):
+		l.Failed(login, addr)
+	}
+	return 0, err
+}

@@ -77,3 +77,23 @@ func TestLimiter_Bounded(t *testing.T) {
 		t.Fatalf("tracked %d logins, %d addresses; cap %d", logins, addrs, MaxTracked)
 	}
 }
+
+func TestLimiter_AttemptSkipsThePasswordCheckWhenThrottled(t *testing.T) {
+	l, _ := newTestLimiter()
+	bad := fmt.Errorf("bad password")
+	checks := 0
+	check := func() error { checks++; return bad }
+	failed := func(err error) bool { return err == bad }
+	for range LoginFailures + 1 {
+		if wait, err := l.Attempt("shop", "10.0.0.1", true, check, failed); wait != 0 || err != bad {
+			t.Fatalf("attempt: %v %v", wait, err)
+		}
+	}
+	if wait, err := l.Attempt("shop", "10.0.0.1", true, check, failed); wait == 0 || err != nil || checks != LoginFailures+1 {
+		t.Fatalf("throttled attempt: wait %v err %v, %d checks", wait, err, checks)
+	}
+	var none *Limiter
+	if wait, err := none.Attempt("shop", "10.0.0.1", true, check, failed); wait != 0 || err != bad {
+		t.Fatal("a nil limiter must only run the check")
+	}
+}

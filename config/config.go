@@ -42,7 +42,7 @@ type Config struct {
 		Level  string `mapstructure:"level"`  // debug | info | warn | error
 	} `mapstructure:"log"`
 	Metrics struct {
-		Listen string `mapstructure:"listen"` // planned (issue 12)
+		Listen string `mapstructure:"listen"` // /metrics, /healthz, /readyz apart from the traffic; empty: /metrics on the main listener
 	} `mapstructure:"metrics"`
 	Clock string `mapstructure:"clock"` // real | test
 	Admin struct {
@@ -57,8 +57,8 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
-		// DelayedTTL and NotifyRetention are accepted for the issues that implement them
-		// (unconfirmed two-stage payments voided, old notifications pruned).
+		// DelayedTTL: a two-stage payment not confirmed within it is voided. NotifyRetention
+		// is accepted for the issue that implements it (old notifications pruned).
 		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
 		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`
@@ -93,8 +93,7 @@ type Merchant struct {
 	Currency         string   `mapstructure:"currency"`
 	TestMode         bool     `mapstructure:"testmode"`
 	ReturnHosts      []string `mapstructure:"return_hosts"`
-	// Per-merchant capabilities (accepted, all true by default; enforcing them is planned in
-	// issue 11).
+	// Per-merchant capabilities, all true when absent (docs/protocol.md#12-configuration).
 	TwoStage              *bool `mapstructure:"two_stage"`
 	TwoStageForSavedCards *bool `mapstructure:"two_stage_for_saved_cards"`
 	CardOnFile            *bool `mapstructure:"card_on_file"`
@@ -177,7 +176,8 @@ func checkEnv(environ []string) error {
 	for _, kv := range environ {
 		name, _, _ := strings.Cut(kv, "=")
 		key, ok := strings.CutPrefix(name, "SOAPGATE_")
-		if !ok || known[key] {
+		// SOAPGATE_TEST_* belong to the test harness (screenshots, the store under test).
+		if !ok || known[key] || strings.HasPrefix(key, "TEST_") {
 			continue
 		}
 		errs = append(errs, fmt.Errorf("environment variable %s names no configuration key (merchants are configured in the file only)", name))
@@ -231,6 +231,9 @@ func (c *Config) validate() error {
 		if _, _, err := net.ParseCIDR(p); err != nil {
 			errs = append(errs, fmt.Errorf("trusted_proxies: %q is not a CIDR", p))
 		}
+	}
+	if c.Gateway.DelayedTTL <= 0 {
+		errs = append(errs, fmt.Errorf("gateway.delayed_ttl must be a positive duration, not %s", c.Gateway.DelayedTTL))
 	}
 	if len(c.Merchants) == 0 {
 		errs = append(errs, errors.New("no merchants configured"))
@@ -293,6 +296,8 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 			RequestSignature: def(mc.RequestSignature, "off"), ResponseSecurity: def(mc.ResponseSecurity, "both"),
 			TestMode: mc.TestMode, ReturnHosts: mc.ReturnHosts, CheckvalueNoSeparator: mc.CheckvalueNoSep,
 		}
+		m.Disabled = gateway.Capabilities{TwoStage: off(mc.TwoStage), TwoStageForSavedCards: off(mc.TwoStageForSavedCards),
+			CardOnFile: off(mc.CardOnFile), Recurring: off(mc.Recurring)}
 		m.Currency, _ = gateway.ParseCurrency(mc.Currency, "RUB")
 		m.Notify = gateway.NotifyConfig{URL: mc.Notify.URL, Protocol: def(mc.Notify.Protocol, "post"), XMLDSig: mc.Notify.XMLDSig,
 			Events: map[gateway.Event]bool{}}
@@ -310,6 +315,9 @@ func (c *Config) BuildMerchants() (*gateway.Merchants, error) {
 	}
 	return gateway.NewMerchants(out), nil
 }
+
+// off reads a capability switch: absent means enabled.
+func off(b *bool) bool { return b != nil && !*b }
 
 func def(s, d string) string {
 	if s == "" {

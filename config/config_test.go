@@ -134,3 +134,11 @@ func TestLoad_PostgresFromEnvironment(t *testing.T) {
 		t.Fatalf("database = %+v", c.Database)
 	}
 }
+
+// The test harness's own variables (SOAPGATE_TEST_*) are not configuration.
+func TestLoad_TestHarnessVariablesIgnored(t *testing.T) {
+	t.Setenv("SOAPGATE_TEST_SCREENSHOTS", "/tmp/shots")
+	if _, err := config.Load(write(t, "merchants:\n  - id: \"1\"\n    login: l\n    password: p\n")); err != nil {
+		t.Fatal(err)
+	}
+}

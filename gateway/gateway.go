@@ -21,6 +21,9 @@ type Gateway struct {
 	Jobs      *Jobs // work that becomes due with time; features register theirs
 	// Leases are set when several processes share the database (leases.go); nil: one process.
 	Leases Leases
+	// DelayedTTL is how long a two-stage payment waits for its confirm before it is voided
+	// (gateway.delayed_ttl); DefaultDelayedTTL when zero.
+	DelayedTTL time.Duration
 
 	locks orderLocks // one confirm or cancel per order at a time
 }
@@ -36,6 +39,7 @@ type PayRequest struct {
 	Customer       Customer
 	CustomerNumber string           // save the card for this customer and return a token
 	Recurring      RecurringRequest // recurring consent, when Indicator is "1"
+	Receipt        ReceiptRequest   // the fiscal receipt's lines
 }
 
 // RecurringRequest is the recurring consent a payment may carry, as the client sent it.
@@ -60,6 +64,9 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 	}
 	twoStage, err := parseFlag("delay", req.TwoStage)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
 		return nil, err
 	}
 	if err := validateCard(req.Card); err != nil {
@@ -201,7 +208,10 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 		return nil, err
 	}
 	reply := &Reply{Order: order, Op: op, ISOCode: res.ISOCode}
-	if err := g.afterSettle(tx, m, reply); err != nil {
+	if err := g.afterSettle(tx, m, reply, res); err != nil {
+		return nil, err
+	}
+	if err := g.fiscalise(tx, order, op, receiptFor(StateInProcess, op, order.TwoStage)); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)

@@ -25,6 +25,11 @@ type PayExtras struct {
 	MaxDate    time.Time // the first instant past recurringmaxdate; zero: none
 
 	UsedToken string // tokenpay: the saved card the payment was made with
+	// SaveCard saves the card for CustomerNumber on approval: always for silentpay, and on
+	// the payment page only when the payer ticked #remember-card.
+	SaveCard bool
+
+	Receipt *ReceiptSpec // the fiscal receipt's lines; nil: no receipt
 }
 
 // empty reports whether the payment asked nothing beyond the charge.
@@ -42,10 +47,20 @@ func (g *Gateway) parseExtras(m *Merchant, req PayRequest) (*PayExtras, error) {
 	if x.CustomerNumber, err = parseCustomerNumber(req.CustomerNumber); err != nil {
 		return nil, err
 	}
+	if x.CustomerNumber != "" && m.Disabled.CardOnFile {
+		return nil, errDisabled("customernumber", "card on file")
+	}
+	x.SaveCard = x.CustomerNumber != ""
+	if x.Receipt, err = checkPurchase(&req); err != nil {
+		return nil, err
+	}
 	r := req.Recurring
 	if x.Consent, err = parseFlag("recurringindicator", r.Indicator); err != nil || !x.Consent {
 		// Without consent the other recurring fields mean nothing and are ignored.
 		return x, err
+	}
+	if m.Disabled.Recurring {
+		return nil, errDisabled("recurringindicator", "recurring payment")
 	}
 	if x.MinAmount, err = optionalAmount("recurringminamount", r.MinAmount); err != nil {
 		return nil, err
@@ -103,7 +118,15 @@ func optionalAmount(name, s string) (Amount, error) {
 
 // extrasCreated keeps a payment's extras beside its In Process order, so that they survive
 // until the outcome is known (also across a crash).
-func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extras *PayExtras) error {
+func (g *Gateway) extrasCreated(tx interface {
+	RecurringTx
+	ReceiptTx
+}, m *Merchant, order *Order, extras *PayExtras) error {
+	if extras != nil && extras.Receipt != nil {
+		if err := tx.InsertReceiptSpec(order.ID, extras.Receipt); err != nil {
+			return err
+		}
+	}
 	if extras == nil || extras.empty() {
 		return nil
 	}
@@ -111,9 +134,10 @@ func (g *Gateway) extrasCreated(tx RecurringTx, m *Merchant, order *Order, extra
 }
 
 // afterSettle applies a settled payment's extras: on approval it saves the card and
-// activates recurring consent, filling reply.Token and reply.RecurringState. For a recurring
+// activates recurring consent (Error when the processor could not bind the card for
+// recurring charges), filling reply.Token and reply.RecurringState. For a recurring
 // charge it applies the retry rules to its series (and moves its schedule on).
-func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
+func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply, res AuthResult) error {
 	order := reply.Order
 	if reply.Op.Type == OpRecurring {
 		return g.recurringSettled(tx, reply)
@@ -133,12 +157,17 @@ func (g *Gateway) afterSettle(tx RecurringTx, m *Merchant, reply *Reply) error {
 		s := &Series{OrderID: order.ID, MerchantID: order.MerchantID, Currency: order.Currency,
 			MinAmount: x.MinAmount, MaxAmount: x.MaxAmount, PeriodDays: x.PeriodDays, MaxDate: x.MaxDate,
 			State: SeriesActivated, Created: now, Updated: now}
+		if res.RecurringRefused {
+			// The consent is kept, in state Error, so that rp and schedules on the order are
+			// refused for the reason that applies rather than as "no consent".
+			s.State, s.StopReason = SeriesError, "the card could not be bound for recurring payments"
+		}
 		if err := tx.InsertSeries(s); err != nil {
 			return err
 		}
-		reply.RecurringState = string(SeriesActivated)
+		reply.RecurringState = string(s.State)
 	}
-	if x.CustomerNumber != "" && x.UsedToken == "" {
+	if x.CustomerNumber != "" && x.UsedToken == "" && x.SaveCard {
 		token, err := saveCard(tx, order, x.CustomerNumber, now)
 		if err != nil {
 			return err

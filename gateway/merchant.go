@@ -28,8 +28,45 @@ type Merchant struct {
 	TestMode              bool
 	ReturnHosts           []string
 	Notify                NotifyConfig
+	// Disabled lists the capabilities the merchant may not use; the zero value enables all.
+	Disabled Capabilities
 
 	bcryptOK sync.Map // sha256(password) -> struct{}: bcrypt runs once per distinct good password
+}
+
+// Capabilities name what a merchant may use beyond one-stage card payments (config
+// merchants[].two_stage, two_stage_for_saved_cards, card_on_file, recurring). A request that
+// asks for a disabled one is refused before anything is written: a payment parameter with
+// 5/110 naming it, rp with 10/210, SetScheduledOperation with 10/211.
+type Capabilities struct {
+	TwoStage              bool // Delay=1
+	TwoStageForSavedCards bool // Delay=1 with a saved card (tokenpay, One Click)
+	CardOnFile            bool // customernumber, token.cfm, tokenpay, One Click
+	Recurring             bool // recurringindicator, rp, SetScheduledOperation
+}
+
+// errDisabled is the refusal of a payment parameter that asks for a disabled capability.
+func errDisabled(param, what string) *Error {
+	return Invalid(CodeParam, "%s: %s is not enabled for this merchant", param, what)
+}
+
+// checkTwoStage refuses Delay=1 when the merchant may not use two-stage payments (with a
+// saved card, also when two_stage_for_saved_cards is off).
+func (m *Merchant) checkTwoStage(twoStage, savedCard bool) error {
+	switch {
+	case !twoStage:
+		return nil
+	case m.Disabled.TwoStage:
+		return errDisabled("delay", "two-stage payment")
+	case savedCard && m.Disabled.TwoStageForSavedCards:
+		return errDisabled("delay", "two-stage payment with a saved card")
+	}
+	return nil
+}
+
+// TwoStageWithSavedCards reports whether a two-stage payment may use a saved card.
+func (m *Merchant) TwoStageWithSavedCards() bool {
+	return !m.Disabled.TwoStage && !m.Disabled.TwoStageForSavedCards
 }
 
 // NotifyConfig is where and how a merchant hears of results (docs/protocol.md#8-notifications).

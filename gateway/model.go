@@ -99,6 +99,13 @@ func (c Card) Expiry() string {
 // Customer is who pays, as the merchant told us.
 type Customer struct {
 	FirstName, LastName, MiddleName, Email, MobilePhone, IPAddress string
+	Buyer
+}
+
+// Buyer is the payer's address and other phones (Address, HomePhone, WorkPhone, Fax,
+// Country, State, City, Zip), kept with the order as sent; checkBuyer bounds them.
+type Buyer struct {
+	Address, HomePhone, WorkPhone, Fax, Country, State, City, Zip string
 }
 
 // Order is one payment attempt under a merchant's ordernumber; BillNumber is the gateway's.

@@ -314,6 +314,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		return reply, tx.UpdateOperation(op)
 	}
 	event, voided := EventCharge, false
+	receipt := receiptFor(order.State, op, order.TwoStage)
 	switch {
 	case op.Type == OpConfirm:
 		order.Captured += op.Amount
@@ -338,7 +339,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		// Consent given with a payment that never took money does not outlive it.
 		s, err := tx.SeriesByOrder(order.ID)
 		switch {
-		case err == nil && s.State != SeriesStopped:
+		case err == nil && s.State == SeriesActivated:
 			if err := stopSeries(tx, s, "the initial payment was voided", order.Updated); err != nil {
 				return nil, err
 			}
@@ -351,6 +352,9 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 		return nil, err
 	}
 	if err := tx.UpdateOrder(order); err != nil {
+		return nil, err
+	}
+	if err := g.fiscalise(tx, order, op, receipt); err != nil {
 		return nil, err
 	}
 	return reply, g.stateChanged(tx, m, event, reply)

@@ -82,6 +82,7 @@ type PageRequest struct {
 	Customer                                         Customer
 	CustomerNumber                                   string
 	Recurring                                        RecurringRequest
+	Receipt                                          ReceiptRequest
 	Language                                         string
 	ReturnURL, ReturnOK, ReturnNo                    string
 
@@ -113,16 +114,23 @@ func (p *Pages) Create(ctx context.Context, m *Merchant, req PageRequest) (*Page
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := m.checkTwoStage(twoStage, false); err != nil {
+		return nil, nil, err
+	}
 	for _, ru := range []struct{ name, v string }{{"url_return", req.ReturnURL}, {"url_return_ok", req.ReturnOK}, {"url_return_no", req.ReturnNo}} {
 		if err := CheckReturnURL(m, ru.name, ru.v); err != nil {
 			return nil, nil, err
 		}
 	}
 	extras, err := g.parseExtras(m, PayRequest{OrderNumber: orderNumber, Amount: req.Amount, Currency: req.Currency,
-		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring})
+		Comment: req.Comment, TwoStage: req.TwoStage, Customer: req.Customer, CustomerNumber: req.CustomerNumber, Recurring: req.Recurring,
+		Receipt: req.Receipt})
 	if err != nil {
 		return nil, nil, err
 	}
+	// On the payment page the payer decides whether a new card is saved (#remember-card); the
+	// customernumber alone only offers the customer's saved cards (One Click).
+	extras.SaveCard = false
 	lang := strings.ToUpper(strings.TrimSpace(req.Language))
 	if lang != "EN" {
 		lang = "RU"
@@ -259,6 +267,12 @@ func (p *Pages) Load(ctx context.Context, id string) (*Page, *OrderDetail, *Merc
 // exactly like silentpay. A used token, or a page no longer waiting for a card, is
 // ErrPageUsed and charges nothing. Card errors (5/110) leave the page as it was.
 func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (reply *Reply, challenged bool, err error) {
+	return p.submitCard(ctx, id, token, cd, false)
+}
+
+// submitCard is Submit with the payer's consent to save the new card (remember), which is
+// kept with the payment's extras and applied only if the payment is approved.
+func (p *Pages) submitCard(ctx context.Context, id, token string, cd CardData, remember bool) (reply *Reply, challenged bool, err error) {
 	g := p.Gateway
 	cd.Number = strings.Join(strings.Fields(cd.Number), "")
 	if err := validateCard(cd); err != nil {
@@ -279,6 +293,11 @@ func (p *Pages) Submit(ctx context.Context, id, token string, cd CardData) (repl
 		var err error
 		if page, order, op, m, err = p.takeToken(tx, id, token, PageCard); err != nil {
 			return err
+		}
+		if remember && !m.Disabled.CardOnFile {
+			if err := rememberCard(tx, order.ID); err != nil {
+				return err
+			}
 		}
 		if challenged {
 			page.Stage, page.Card, page.FormToken = PageIssuer, card, randomID(18)

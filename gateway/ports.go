@@ -27,15 +27,19 @@ type Tx interface {
 	OutboxTx
 	RecurringTx
 	PageTx
+	DelayedTx
+	ReceiptTx
 }
 
 // The domain's helpers take the narrowest part of Tx they use; these are the combinations.
 type (
-	// settleTx records a payment's outcome: the order, its extras or series, the notification.
+	// settleTx records a payment's outcome: the order, its extras or series, its receipt,
+	// the notification.
 	settleTx interface {
 		OrderTx
 		RecurringTx
 		OutboxTx
+		ReceiptTx
 	}
 	// outcomeTx records a confirm's or cancel's outcome and its notification (and ends the
 	// series of a voided initial payment).
@@ -43,6 +47,7 @@ type (
 		OrderTx
 		RecurringTx
 		OutboxTx
+		ReceiptTx
 	}
 	// pageOrderTx moves a payment page and its order together.
 	pageOrderTx interface {
@@ -117,6 +122,10 @@ type AuthResult struct {
 	Approved     bool
 	ISOCode      string // "00" approved, else the ISO 8583 decline code
 	ApprovalCode string
+	// RecurringRefused: the payment is approved, but the issuer will not bind the card for
+	// merchant-initiated charges, so recurring consent given with it cannot be used
+	// (recurringstate Error).
+	RecurringRefused bool
 }
 
 // MoneyOp is what a confirm or cancel asks of the processor.

@@ -27,6 +27,8 @@ type RecurringPayRequest struct {
 // checkCharge applies the consent's limits and the retry rules to a charge of amount at now.
 func (s *Series) checkCharge(amount Amount, currency string, now time.Time) error {
 	switch {
+	case s.State == SeriesError:
+		return refused("the card of the initial order could not be bound for recurring payments (recurringstate Error)")
 	case s.State == SeriesStopped:
 		return refused("the recurring series is stopped (%s)", s.StopReason)
 	case s.Retry.WindowEnded(now):
@@ -107,6 +109,9 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 	bill, err := SplitBillNumber(req.BillNumber)
 	if err != nil {
 		return nil, err
+	}
+	if m.Disabled.Recurring {
+		return nil, refused("recurring payments are not enabled for this merchant")
 	}
 	orderNumber, err := parseOrderNumber(req.OrderNumber)
 	if err != nil {

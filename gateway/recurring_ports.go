@@ -7,6 +7,9 @@ type RecurringTx interface {
 	// InsertPayExtras keeps what a payment asked beyond the charge until its outcome is known.
 	InsertPayExtras(orderID int64, x *PayExtras) error
 	PayExtras(orderID int64) (*PayExtras, error) // ErrNoRows when the payment asked nothing
+	// UpdatePayExtras records what the payer chose on the payment page: the saved card paid
+	// with (UsedToken) and the consent to save a new one (SaveCard).
+	UpdatePayExtras(orderID int64, x *PayExtras) error
 
 	InsertSeries(s *Series) error
 	UpdateSeries(s *Series) error
@@ -42,6 +45,9 @@ type SeriesState string
 const (
 	SeriesActivated SeriesState = "Activated"
 	SeriesStopped   SeriesState = "Stopped"
+	// SeriesError: the payer consented, but the card could not be bound for recurring
+	// charges (the issuer refused); rp and schedules on it are refused (10/210).
+	SeriesError SeriesState = "Error"
 )
 
 // Series is the recurring consent given with an approved payment (the initial order): the

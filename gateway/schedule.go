@@ -61,6 +61,9 @@ func (g *Gateway) SetSchedule(ctx context.Context, m *Merchant, req ScheduleRequ
 			return nil, err
 		}
 	}
+	if m.Disabled.Recurring {
+		return nil, planRefused("recurring payments (and so scheduled operations) are not enabled for this merchant")
+	}
 	var out *Schedule
 	err = g.Store.Update(ctx, func(tx Tx) error {
 		now := g.Clock.Now()
@@ -218,6 +221,9 @@ func validatePlan(sc *Schedule, s *Series, now time.Time) error {
 		cur = s.Currency
 	}
 	switch {
+	case s.State == SeriesError:
+		// The card was never bound for recurring charges: the same refusal as rp (10/210).
+		return refused("the card of order %s could not be bound for recurring payments (recurringstate Error)", sc.BillNumber)
 	case s.State != SeriesActivated:
 		return planRefused("the recurring card of order %s is no longer activated (%s)", sc.BillNumber, s.StopReason)
 	case cur != s.Currency:
@@ -379,8 +385,10 @@ func (g *Gateway) claimDue(ctx context.Context, now time.Time) (*claim, error) {
 		if err != nil {
 			return err
 		}
-		if cl.m == nil {
-			g.log().Warn("scheduled operation of a merchant no longer configured: made inactive", "operation", sc.ID)
+		if cl.m == nil || cl.m.Disabled.Recurring {
+			// Nobody may charge it now; made Inactive, it can be reactivated by an edit once
+			// the merchant may charge again.
+			g.log().Warn("scheduled operation of a merchant without recurring payments: made inactive", "operation", sc.ID)
 			sc.State = ScheduleInactive
 			return tx.UpdateSchedule(sc)
 		}

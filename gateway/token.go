@@ -68,6 +68,10 @@ func (g *Gateway) Tokens(ctx context.Context, m *Merchant, q TokenQuery) ([]*Sav
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled.CardOnFile {
+		// Removing a card stays possible: it only ever takes a capability away.
+		return nil, errDisabled("customernumber", "card on file")
+	}
 	token := strings.ToUpper(strings.TrimSpace(q.Token))
 	var cards []*SavedCard
 	err = g.Store.View(ctx, func(tx Tx) (err error) {
@@ -122,6 +126,7 @@ type TokenPayRequest struct {
 	// Token and CustomerNumber stand in for PaymentToken when a JSON body sent it as an
 	// object rather than a string (its members then arrive as parameters of their own).
 	Token, CustomerNumber string
+	Receipt               ReceiptRequest // the fiscal receipt's lines
 }
 
 // TokenTypeCOF is the tokentype of a saved card (card on file).
@@ -178,6 +183,12 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 	if err != nil {
 		return nil, err
 	}
+	if m.Disabled.CardOnFile {
+		return nil, errDisabled("paymenttoken", "card on file")
+	}
+	if err := m.checkTwoStage(twoStage, true); err != nil {
+		return nil, err
+	}
 	for _, f := range []struct{ name, value string }{{"lastname", req.Customer.LastName},
 		{"firstname", req.Customer.FirstName}, {"email", req.Customer.Email}} {
 		if strings.TrimSpace(f.value) == "" {
@@ -185,6 +196,11 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 		}
 	}
 	token, customer, err := req.token()
+	if err != nil {
+		return nil, err
+	}
+	receipt, err := checkPurchase(&PayRequest{OrderNumber: orderNumber, Amount: req.Amount, Comment: req.Comment,
+		Customer: req.Customer, Receipt: req.Receipt})
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +224,7 @@ func (g *Gateway) TokenPay(ctx context.Context, m *Merchant, req TokenPayRequest
 		if err := insertOrder(tx, order, op); err != nil {
 			return err
 		}
-		return tx.InsertPayExtras(order.ID, &PayExtras{CustomerNumber: customer, UsedToken: token})
+		return g.extrasCreated(tx, m, order, &PayExtras{CustomerNumber: customer, UsedToken: token, Receipt: receipt})
 	})
 	if err != nil {
 		return nil, err

@@ -223,8 +223,13 @@ func (d *Deliverer) deliver(n *gateway.Notification) {
 		d.Logger.Error("record notification attempt", "id", n.ID, "err", err)
 		return
 	}
-	d.Logger.Info("notification attempt", "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
-		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "err", a.Error)
+	// A refusal or giving up needs the operator (replay by hand): WARN, with the reason.
+	level := slog.LevelInfo
+	if a.Outcome == "rejected" || a.Outcome == "failed" {
+		level = slog.LevelWarn
+	}
+	d.Logger.Log(ctx, level, "notification "+a.Outcome, "id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber,
+		"attempt", n.Attempts, "status", a.HTTPStatus, "outcome", a.Outcome, "reason", a.Error)
 }
 
 // attempt sends the notification once and classifies the reply: delivered (0/0 echoing the

@@ -18,10 +18,11 @@ import (
 // it hands out names the card's behaviour, never the digits.
 const (
 	profileApprove  = "ok"
-	profileLuhn     = "d14"  // fails the Luhn check
-	profileFlaky341 = "341"  // merchant-initiated charges decline twice after each approval
-	profile3DS      = "3ds"  // asks for 3-D Secure on the payment page
-	profileSlow     = "slow" // approves, but every call takes SlowDelay
+	profileLuhn     = "d14"   // fails the Luhn check
+	profileFlaky341 = "341"   // merchant-initiated charges decline twice after each approval
+	profile3DS      = "3ds"   // asks for 3-D Secure on the payment page
+	profileSlow     = "slow"  // approves, but every call takes SlowDelay
+	profileNoRec    = "norec" // approves, but the card cannot be bound for recurring charges
 )
 
 // Sandbox cards with a behaviour of their own (docs/protocol.md#6-test-processor).
@@ -32,6 +33,9 @@ const (
 	// SlowCard approves, but every processor call about it takes SlowDelay: integrators
 	// test their timeouts with it.
 	SlowCard = "4000000000000127"
+	// NoRecurringCard approves, but its issuer refuses to bind it for merchant-initiated
+	// (recurring) charges: a payment asking for recurring consent answers recurringstate Error.
+	NoRecurringCard = "4000000000000226"
 )
 
 // DefaultSlowDelay is how long each call about SlowCard takes unless Test.SlowDelay says otherwise.
@@ -80,6 +84,8 @@ func (Test) Tokenize(c gateway.CardData) (gateway.Card, error) {
 		profile = profile3DS
 	case c.Number == SlowCard:
 		profile = profileSlow
+	case c.Number == NoRecurringCard:
+		profile = profileNoRec
 	}
 	year := c.ExpYear
 	if len(year) == 2 {
@@ -171,7 +177,8 @@ func decide(req gateway.AuthRequest) gateway.AuthResult {
 	case amountTriggers[req.Amount.Kopecks()]:
 		return decline(req.Amount.Kopecks())
 	}
-	return gateway.AuthResult{Approved: true, ISOCode: "00", ApprovalCode: approvalCode(req.BillNumber)}
+	return gateway.AuthResult{Approved: true, ISOCode: "00", ApprovalCode: approvalCode(req.BillNumber),
+		RecurringRefused: profile == profileNoRec}
 }
 
 func decline(iso string) gateway.AuthResult { return gateway.AuthResult{ISOCode: iso} }

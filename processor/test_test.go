@@ -29,6 +29,8 @@ func TestTest_Authorize(t *testing.T) {
 		{"4111111111111111", "12", "2030", 10051, "51", "VISA"},
 		{"4111111111111111", "12", "2030", 10061, "61", "VISA"},
 		{"4111111111111111", "12", "2030", 10006, "00", "VISA"},
+		{"4000000000000226", "12", "2030", 10000, "00", "VISA"}, // approves; cannot be bound for recurring
+		{"4000000000000226", "12", "2030", 10051, "51", "VISA"},
 	} {
 		p := processor.Test{}
 		card, err := p.Tokenize(gateway.CardData{Number: tc.card, ExpMonth: tc.month, ExpYear: tc.year, CVC: "123"})
@@ -39,7 +41,7 @@ func TestTest_Authorize(t *testing.T) {
 			t.Errorf("%s: card = %+v", tc.card, card)
 		}
 		res, _ := p.Authorize(context.Background(), gateway.AuthRequest{BillNumber: "1", Amount: tc.amount, Card: card, Now: now})
-		if res.ISOCode != tc.wantISO || res.Approved != (tc.wantISO == "00") {
+		if res.ISOCode != tc.wantISO || res.Approved != (tc.wantISO == "00") || res.RecurringRefused != (tc.card == processor.NoRecurringCard && res.Approved) {
 			t.Errorf("%s %s/%s %v: got %+v, want ISO %s", tc.card, tc.month, tc.year, tc.amount, res, tc.wantISO)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -89,27 +90,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, svc *service) (st
 // authenticate checks the merchant's credentials, unless the client has failed too often
 // lately: then it is refused before any password check, with HTTP 429 and Retry-After
 // (docs/protocol.md#47-errors).
-func (s *Server) authenticate(w http.ResponseWriter, c *call) (*gateway.Merchant, error) {
-	login, addr := c.get("login"), wire.ClientIP(c.r)
-	if s.Limiter != nil && login != "" && c.get("password") != "" {
-		if wait := s.Limiter.Wait(login, addr); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Round(time.Second)/time.Second)+1))
-			c.status = http.StatusTooManyRequests
-			s.Logger.Warn("authentication throttled", "merchant_id", c.get("merchant_id"), "ip", addr)
-			return nil, gateway.ErrAuth
-		}
-	}
-	m, err := s.Gateway.Merchants.Authenticate(c.get("merchant_id"), login, c.get("password"))
-	if s.Limiter != nil {
-		switch {
-		case err == gateway.ErrAuth:
-			s.Limiter.Failed(login, addr)
-			s.Logger.Warn("authentication failed", "merchant_id", c.get("merchant_id"), "ip", addr)
-		case err == nil:
-			s.Limiter.Succeeded(login, addr)
-		}
+func (s *Server) authenticate(w http.ResponseWriter, c *call) (m *gateway.Merchant, err error) {
+	id, login, password, addr := c.get("merchant_id"), c.get("login"), c.get("password"), wire.ClientIP(c.r)
+	wait, err := s.Limiter.Attempt(login, addr, login != "" && password != "", func() (err error) {
+		m, err = s.Gateway.Merchants.Authenticate(id, login, password)
+		return err
+	}, isAuthFailure)
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", retryAfter(wait))
+		c.status = http.StatusTooManyRequests
+		obs.Logger(c.r.Context(), s.Logger).Warn("authentication throttled", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
+		return nil, gateway.ErrAuth
+	case isAuthFailure(err):
+		obs.Logger(c.r.Context(), s.Logger).Warn("authentication failed", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
 	}
 	return m, err
+}
+
+func isAuthFailure(err error) bool { return err == gateway.ErrAuth }
+
+// retryAfter is a Retry-After value: whole seconds, rounded up.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(int((d + time.Second - 1) / time.Second))
 }
 
 // write answers in the call's transport and format; it is the one place answers and errors
@@ -123,7 +126,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	if err != nil {
 		e = gateway.AsError(err)
 		if e == gateway.ErrInternal {
-			s.Logger.Error("internal error", "path", c.r.URL.Path, "err", err)
+			s.Logger.Error("internal error", obs.KeyRequestID, obs.ID(c.r.Context()), "path", c.r.URL.Path, "err", err)
 		}
 		cs.first, cs.second = e.First, e.Second
 	} else if o.custom == nil {
@@ -131,6 +134,7 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 		a.records = o.resp.recordsOf(v)
 		cs.count = len(a.records)
 	}
+	obs.From(c.r.Context()).SetCodes(cs.first, cs.second)
 	switch {
 	case c.soap && e != nil:
 		w.Header().Set("Content-Type", soapContentType(c.v12))
@@ -196,9 +200,9 @@ func (s *Server) serviceHandler(svc *service, path string) http.HandlerFunc {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		start := time.Now()
-		status, op, merchant := s.serve(w, r, svc)
-		s.Logger.Info("request", "path", path, "op", op, "merchant_id", merchant, "status", status,
-			"ms", time.Since(start).Milliseconds())
+		_, op, merchant := s.serve(w, r, svc)
+		req := obs.From(r.Context()) // the access log writes the line (accesslog.go)
+		req.SetService(svc.serviceName(op))
+		req.SetMerchant(merchant)
 	}
 }

@@ -150,8 +150,12 @@ func (p ports) SilentpayContext(ctx context.Context, req *silentpay.Silentpay) (
 		Card: gateway.CardData{Number: req.Cardnumber, ExpMonth: req.Expiremonth, ExpYear: req.Expireyear,
 			CVC: req.Cvc2, Holder: req.Cardholder},
 		Customer: gateway.Customer{FirstName: req.Firstname, LastName: req.Lastname, MiddleName: req.Middlename,
-			Email: req.Email, MobilePhone: req.Mobilephone, IPAddress: payerIP(x, req.Clientip)},
+			Email: req.Email, MobilePhone: req.Mobilephone, IPAddress: payerIP(x, req.Clientip),
+			Buyer: gateway.Buyer{Address: req.Address, HomePhone: req.Homephone, WorkPhone: req.Workphone, Fax: req.Fax,
+				Country: req.Country, State: req.State, City: req.City, Zip: req.Zip}},
 		CustomerNumber: req.Customernumber,
+		Receipt: gateway.ReceiptRequest{ChequeItems: req.Chequeitems, Generate: req.Generatereceipt, Tax: req.Tax,
+			Line: req.Receiptline, FPMode: req.Fpmode, TaxationSystem: req.Taxationsystem},
 		Recurring: gateway.RecurringRequest{Indicator: req.Recurringindicator, MinAmount: req.Recurringminamount,
 			MaxAmount: req.Recurringmaxamount, Period: req.Recurringperiod, MaxDate: req.Recurringmaxdate},
 	}))
@@ -179,9 +183,13 @@ func (p ports) TokenpayContext(ctx context.Context, req *tokenpay.Tokenpay) (*to
 		OrderNumber: req.Ordernumber, Amount: req.Orderamount, Currency: req.Ordercurrency,
 		Comment: req.Ordercomment, TwoStage: req.Delay,
 		Customer: gateway.Customer{FirstName: req.Firstname, LastName: req.Lastname, MiddleName: req.Middlename,
-			Email: req.Email, MobilePhone: req.Mobilephone, IPAddress: payerIP(x, req.Clientip)},
+			Email: req.Email, MobilePhone: req.Mobilephone, IPAddress: payerIP(x, req.Clientip),
+			Buyer: gateway.Buyer{Address: req.Address, HomePhone: req.Homephone, WorkPhone: req.Workphone, Fax: req.Fax,
+				Country: req.Country, State: req.State, City: req.City, Zip: req.Zip}},
 		TokenType: req.Tokentype, PaymentToken: req.Paymenttoken,
 		Token: req.Token, CustomerNumber: req.Customernumber,
+		Receipt: gateway.ReceiptRequest{ChequeItems: req.Chequeitems, Generate: req.Generatereceipt, Tax: req.Tax,
+			Line: req.Receiptline, FPMode: req.Fpmode, TaxationSystem: req.Taxationsystem},
 	}))
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	"soapgate/auth"
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/signer"
 	"soapgate/wire"
 	"soapgate/wsdl"
@@ -28,7 +29,8 @@ type Server struct {
 	Wire    wire.Mapping                    // domain → wire fields, checkvalue and signature
 	DSig    *signer.XMLSigner               // XML-DSig of SOAP answers to merchants with xmldsig
 	CertPEM []byte                          // served at /keys/gateway.crt
-	Ping    func(ctx context.Context) error // /healthz
+	Ping    func(ctx context.Context) error // /healthz, when Health is nil
+	Health  *Health                         // /healthz and /readyz; nil: Ping alone
 	Logger  *slog.Logger
 	// PublicURL is the gateway's address as clients reach it; when set, the WSDLs'
 	// soap:address uses it instead of the scheme and Host of the request (which a client or
@@ -75,25 +77,21 @@ func (s *Server) Register(mux *http.ServeMux) error {
 	})
 	mux.HandleFunc("/admin/clock", s.adminClock)
 	mux.HandleFunc("/admin/", http.NotFound)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if s.Ping != nil {
-			if err := s.Ping(r.Context()); err != nil {
-				http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-				return
-			}
-		}
-		w.Write([]byte("ok\n"))
-	})
+	if s.Health == nil {
+		s.Health = &Health{Build: ReadBuildInfo(), Ping: s.Ping}
+	}
+	s.Health.Register(mux)
 	return nil
 }
 
-// Handler is the web services alone, on a mux of their own behind Recoverer.
+// Handler is the web services alone, on a mux of their own behind Recoverer and the
+// access log.
 func (s *Server) Handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	if err := s.Register(mux); err != nil {
 		return nil, err
 	}
-	return Recoverer(s.Logger, mux), nil
+	return AccessLog(s.Logger, NewMetrics(), Recoverer(s.Logger, mux)), nil
 }
 
 // Recoverer turns a panic into a 500 and a log line instead of a dropped connection.
@@ -104,7 +102,7 @@ func Recoverer(logger *slog.Logger, next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				logger.Error("panic", "path", r.URL.Path, "panic", fmt.Sprint(p))
+				logger.Error("panic", obs.KeyRequestID, obs.ID(r.Context()), "path", r.URL.Path, "panic", fmt.Sprint(p))
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()

@@ -92,7 +92,7 @@ func TestServer_Routes(t *testing.T) {
 	})
 	t.Run("healthz", func(t *testing.T) {
 		res := ts.do(t, http.MethodGet, "/healthz", "", "")
-		if res.Status != http.StatusOK || res.Body != "ok\n" {
+		if res.Status != http.StatusOK || !strings.Contains(res.Body, `"status":"ok"`) {
 			t.Errorf("healthz = %d %q", res.Status, res.Body)
 		}
 	})

@@ -12,10 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers "sqlite3"
 
@@ -37,6 +36,9 @@ var ErrClosed = errors.New("store closed")
 type DB struct {
 	Path     string
 	MaxBatch int // commands per commit; DefaultMaxBatch
+	// OnCommit, when set before the first Update, is told each commit's group size and
+	// duration (for /metrics).
+	OnCommit func(size int, d time.Duration)
 
 	w, r    *sql.DB       // on PostgreSQL one pool: r == w
 	pg      bool          // PostgreSQL: no writer goroutine, no cache, serializable transactions
@@ -59,10 +61,8 @@ type writeReq struct {
 
 // Open opens or creates the database file, checks the pragmas and runs migrations.
 func Open(path string) (*DB, error) {
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
+	if err := CheckFolder(path); err != nil { // stats.go
+		return nil, err
 	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
@@ -90,7 +90,7 @@ func Open(path string) (*DB, error) {
 	if err := db.init(); err != nil {
 		w.Close()
 		r.Close()
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", path, asDamaged(err))
 	}
 	db.wg.Add(1)
 	go db.writer()
@@ -111,6 +111,9 @@ func (db *DB) init() error {
 	}
 	if sync != 2 {
 		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
+	}
+	if err := db.quickCheck(); err != nil { // stats.go
+		return err
 	}
 	return db.migrate()
 }
@@ -302,6 +305,9 @@ func (db *DB) drain() {
 // failing command undoes only its own writes.
 func (db *DB) commit(batch []*writeReq) {
 	errs := make([]error, len(batch))
+	if db.OnCommit != nil {
+		defer func(start time.Time) { db.OnCommit(len(batch), time.Since(start)) }(time.Now())
+	}
 	tx, err := db.w.Begin()
 	if err != nil {
 		for _, req := range batch {

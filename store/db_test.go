@@ -16,7 +16,7 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
-// open opens a fresh store: SQLite, or PostgreSQL when STORE_UNDER_TEST=postgres (make
+// open opens a fresh store: SQLite, or PostgreSQL when SOAPGATE_TEST_STORE=postgres (make
 // test runs this package's tests both ways).
 func open(t *testing.T) *store.DB {
 	t.Helper()

@@ -38,6 +38,7 @@ var (
 	_ gateway.OutboxTx    = (*txn)(nil)
 	_ gateway.RecurringTx = (*txn)(nil)
 	_ gateway.PageTx      = (*txn)(nil)
+	_ gateway.ReceiptTx   = (*txn)(nil)
 )
 
 func (t *txn) touch(o *gateway.Order) {
@@ -49,7 +50,8 @@ func (t *txn) touch(o *gateway.Order) {
 const orderColumns = `id, billnumber, merchant_id, ordernumber, amount, currency, comment,
 	firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
 	captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
-	card_holder, card_ref, created, updated, last_seq`
+	card_holder, card_ref, created, updated, last_seq,
+	address, homephone, workphone, fax, country, state_region, city, zip`
 
 type scanner interface{ Scan(dest ...any) error }
 
@@ -60,7 +62,8 @@ func scanOrder(s scanner) (*gateway.Order, error) {
 	err := s.Scan(&o.ID, &o.BillNumber, &o.MerchantID, &o.OrderNumber, &o.Amount, &o.Currency, &o.Comment,
 		&c.FirstName, &c.LastName, &c.MiddleName, &c.Email, &c.MobilePhone, &c.IPAddress, &o.State,
 		&o.TwoStage, &o.TestMode, &o.Captured, &o.Refunded, &k.Bin, &k.Last4, &k.Brand, &k.ExpMonth,
-		&k.ExpYear, &k.Holder, &k.Ref, &created, &updated, &o.LastSeq)
+		&k.ExpYear, &k.Holder, &k.Ref, &created, &updated, &o.LastSeq,
+		&c.Address, &c.HomePhone, &c.WorkPhone, &c.Fax, &c.Country, &c.State, &c.City, &c.Zip)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, gateway.ErrNoRows
 	}
@@ -162,12 +165,14 @@ func (t *txn) InsertOrder(o *gateway.Order) error {
 	id, err := t.insertID(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
 		firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
 		captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
-		card_holder, card_ref, created, updated, last_seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
+		card_holder, card_ref, created, updated, last_seq,
+		address, homephone, workphone, fax, country, state_region, city, zip)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
 		o.BillNumber, o.MerchantID, o.OrderNumber, o.Amount, o.Currency, o.Comment,
 		c.FirstName, c.LastName, c.MiddleName, c.Email, c.MobilePhone, c.IPAddress, o.State, o.TwoStage, o.TestMode,
 		o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref,
-		millis(o.Created), millis(o.Updated), o.LastSeq)
+		millis(o.Created), millis(o.Updated), o.LastSeq,
+		c.Address, c.HomePhone, c.WorkPhone, c.Fax, c.Country, c.State, c.City, c.Zip)
 	t.touch(o)
 	if isUnique(err, "orders.billnumber") || (t.pg && errors.Is(err, sql.ErrNoRows)) {
 		return gateway.ErrBillTaken

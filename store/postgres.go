@@ -176,6 +176,10 @@ func (db *DB) updatePG(ctx context.Context, fn func(gateway.Tx) error) error {
 }
 
 func (db *DB) tryPG(ctx context.Context, fn func(gateway.Tx) error) error {
+	if db.OnCommit != nil {
+		// Each command commits alone here: a group of one.
+		defer func(start time.Time) { db.OnCommit(1, time.Since(start)) }(time.Now())
+	}
 	tx, err := db.w.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -266,6 +270,14 @@ func pgArgs(args []any) []any {
 		}
 	}
 	return args
+}
+
+// dialect returns a statement for this database: as written for SQLite, rebound for PostgreSQL.
+func (db *DB) dialect(query string) string {
+	if db.pg {
+		return rebind(query)
+	}
+	return query
 }
 
 var rebound sync.Map // SQLite statement → PostgreSQL statement

@@ -33,17 +33,22 @@ func noRows(err error) error {
 
 func (t *txn) InsertPayExtras(orderID int64, x *gateway.PayExtras) error {
 	_, err := t.q.Exec(`INSERT INTO pay_extras (order_id, customer_number, recurring, min_amount, max_amount,
-		period_days, max_date, used_token) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		orderID, x.CustomerNumber, x.Consent, x.MinAmount, x.MaxAmount, x.PeriodDays, msOrZero(x.MaxDate), x.UsedToken)
+		period_days, max_date, used_token, save_card) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		orderID, x.CustomerNumber, x.Consent, x.MinAmount, x.MaxAmount, x.PeriodDays, msOrZero(x.MaxDate), x.UsedToken, x.SaveCard)
+	return err
+}
+
+func (t *txn) UpdatePayExtras(orderID int64, x *gateway.PayExtras) error {
+	_, err := t.q.Exec(`UPDATE pay_extras SET used_token = ?, save_card = ? WHERE order_id = ?`, x.UsedToken, x.SaveCard, orderID)
 	return err
 }
 
 func (t *txn) PayExtras(orderID int64) (*gateway.PayExtras, error) {
 	var x gateway.PayExtras
 	var maxDate int64
-	err := t.q.QueryRow(`SELECT customer_number, recurring, min_amount, max_amount, period_days, max_date, used_token
-		FROM pay_extras WHERE order_id = ?`, orderID).Scan(&x.CustomerNumber, &x.Consent, &x.MinAmount, &x.MaxAmount,
-		&x.PeriodDays, &maxDate, &x.UsedToken)
+	err := t.q.QueryRow(`SELECT customer_number, recurring, min_amount, max_amount, period_days, max_date, used_token,
+		save_card FROM pay_extras WHERE order_id = ?`, orderID).Scan(&x.CustomerNumber, &x.Consent, &x.MinAmount, &x.MaxAmount,
+		&x.PeriodDays, &maxDate, &x.UsedToken, &x.SaveCard)
 	if err != nil {
 		return nil, noRows(err)
 	}

@@ -255,6 +255,17 @@ func textOf(t testing.TB, body, id string) string {
 	return strings.TrimSpace(m[1])
 }
 
+// stateOf returns the data-state of the element with the id: the protocol's state name,
+// whatever the page's language shows.
+func stateOf(t testing.TB, body, id string) string {
+	t.Helper()
+	m := regexp.MustCompile(`<[^>]*\sid="` + regexp.QuoteMeta(id) + `"[^>]*\sdata-state="([^"]*)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no #%s with data-state in\n%s", id, body)
+	}
+	return m[1]
+}
+
 // innerText returns the element's content with tags removed and spaces collapsed (the
 // element must not contain another element of its own kind).
 func innerText(t testing.TB, body, id string) string {

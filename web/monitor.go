@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -74,6 +75,7 @@ func (h *Handler) authed(fn func(http.ResponseWriter, *http.Request, *monitorCtx
 			http.Redirect(w, r, "/monitor/", http.StatusSeeOther)
 			return
 		}
+		obs.From(r.Context()).SetMerchant(m.ID)
 		fn(w, r, &monitorCtx{s: s, m: m, lang: h.lang(r)})
 	}
 }
@@ -134,7 +136,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	}
 	if wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		h.Logger.Warn("monitor: sign-in throttled", "ip", ip)
+		h.log(r).Warn("monitor: sign-in throttled", "client", ip)
 		h.signInPage(w, r, http.StatusTooManyRequests, signInData{Login: login, Problem: text(lang, "mon.slow")})
 		return
 	}
@@ -144,7 +146,7 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 		if h.Auth != nil && login != "" && password != "" {
 			h.Auth.Failed(login, ip)
 		}
-		h.Logger.Warn("monitor: failed sign-in", "ip", ip)
+		h.log(r).Warn("monitor: failed sign-in", "client", ip, obs.KeyOutcome, "refused")
 		h.signInPage(w, r, http.StatusUnauthorized, signInData{Login: login, Problem: text(lang, "mon.badlogin")})
 		return
 	}
@@ -155,7 +157,8 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	s := h.sessions.create(m.ID)
 	http.SetCookie(w, h.cookie(r, sessionCookie, s.id, 0))
 	http.SetCookie(w, h.cookie(r, csrfCookie, "", -1))
-	h.Logger.Info("monitor: signed in", "merchant_id", m.ID, "ip", ip)
+	obs.From(r.Context()).SetMerchant(m.ID)
+	h.log(r).Info("monitor: signed in", obs.KeyMerchant, m.ID, "client", ip)
 	http.Redirect(w, r, "/monitor/orders", http.StatusSeeOther)
 }
 
@@ -264,7 +267,7 @@ func (h *Handler) orderList(w http.ResponseWriter, r *http.Request, c *monitorCt
 	oq.Offset, oq.Limit = (d.Page-1)*PageSize, PageSize+1
 	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	if len(orders) > PageSize {
@@ -284,7 +287,7 @@ func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data
 		name = c.m.ID
 	}
 	return &view{Lang: c.lang, Title: title, CSRF: c.s.csrf, User: name + " · " + c.m.ID, Data: data,
-		Query: r.URL.RequestURI()}
+		Query: r.URL.RequestURI(), expiry: h.Pages.Gateway.DelayedExpires}
 }
 
 // orderCSV exports the list's selection (every matching order, not just one page).
@@ -292,7 +295,7 @@ func (h *Handler) orderCSV(w http.ResponseWriter, r *http.Request, c *monitorCtx
 	oq, _ := filters(r.URL.Query())
 	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")

@@ -17,6 +17,7 @@ type detailData struct {
 	Notes         []gateway.NotificationDetail
 	CanConfirm    bool
 	CanCancel     bool
+	CancelWhole   bool // Delayed, PartialDelayed: cancel voids what is held, no amount
 	LeftConfirm   gateway.Amount
 	LeftCancel    gateway.Amount
 	Nonce         string
@@ -25,6 +26,8 @@ type detailData struct {
 	ActionConfirm string
 	ActionCancel  string
 	ActionReplay  string
+	Buyer         []buyerField
+	Receipts      []receiptView
 }
 
 // loadOrder reads the merchant's order by billnumber; another merchant's is not found.
@@ -50,7 +53,7 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -62,15 +65,19 @@ func (h *Handler) orderDetail(w http.ResponseWriter, r *http.Request, c *monitor
 	case gateway.StateDelayed, gateway.StatePartialDelayed:
 		d.CanConfirm, d.LeftConfirm = true, o.Amount-o.Captured
 		d.CanCancel, d.LeftCancel = true, o.Amount-o.Captured
+		// The authorisation (or its unconfirmed rest) is released whole: the form takes no
+		// amount, which the gateway would refuse (10/202).
+		d.CancelWhole = true
 	case gateway.StateApproved, gateway.StatePartialCanceled:
 		d.CanCancel, d.LeftCancel = true, o.Captured-o.Refunded
 	}
 	notes, err := h.Pages.Gateway.OrderNotifications(r.Context(), c.m, o.BillNumber)
 	if err != nil && !errors.Is(err, gateway.ErrNotFound) {
-		h.Logger.Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
-		d.NotesProblem = gateway.AsError(err).Message
+		h.log(r).Error("monitor: notifications", "billnumber", o.BillNumber, "err", err)
+		d.NotesProblem = text(c.lang, "mon.notesbad")
 	}
 	d.Notes = notes
+	d.Buyer, d.Receipts = buyerFields(c.lang, o.Customer), h.orderReceipts(r.Context(), c.m, o)
 	v := h.monitorView(c, text(c.lang, "mon.order")+" "+o.OrderNumber, r, d)
 	v.Flash = h.sessions.takeFlash(c.s)
 	h.render(w, http.StatusOK, "order", v)
@@ -87,7 +94,7 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 		return
 	}
 	if err != nil {
-		h.errorPage(w, c.lang, err)
+		h.errorPage(w, r, c.lang, err)
 		return
 	}
 	o := od.Order
@@ -137,20 +144,16 @@ func (h *Handler) orderAction(w http.ResponseWriter, r *http.Request, c *monitor
 	case err != nil:
 		e := gateway.AsError(err)
 		code := itoa(e.First) + "/" + itoa(e.Second)
-		msg := e.Message
-		if t, ok := errorTexts[code]; ok {
-			msg = pick(t, c.lang) + " (" + e.Message + ")"
-		}
-		if e.First == 2 {
-			h.Logger.Error("monitor: action", "action", action, "billnumber", o.BillNumber, "err", err)
+		msg, detail := explain(c.lang, e)
+		if detail != "" && detail != msg {
+			msg += " (" + detail + ")"
 		}
 		fl = &flash{Message: text(c.lang, "mon.failed") + ": " + code + " — " + msg}
 	case reply != nil:
 		fl = &flash{OK: true, Message: text(c.lang, "mon.done") + ": " + reply.Op.ExtBillNumber(reply.Order) + ", " +
-			money(reply.Op.Amount, reply.Order.Currency, c.lang) + " → " + stateLabel(c.lang, reply.Order.State) +
-			" (" + string(reply.Order.State) + ")"}
+			money(reply.Op.Amount, reply.Order.Currency, c.lang) + " → " + stateLabel(c.lang, reply.Order.State)}
 	}
-	h.Logger.Info("monitor: action", "merchant_id", c.m.ID, "action", action, "billnumber", o.BillNumber, "ok", err == nil)
+	h.monitorOutcome(r, c, action, o, reply, err) // oplog.go
 	h.redirectWithFlash(w, r, c, o, fl)
 }
 

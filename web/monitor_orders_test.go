@@ -160,7 +160,7 @@ func TestMonitor_OrderDetailAndActions(t *testing.T) {
 	detail := b.get("/monitor/orders/" + bill)
 	checkHeaders(t, detail, true)
 	if detail.Status != 200 || textOf(t, detail.Body, "billnumber") != bill || textOf(t, detail.Body, "ordernumber") != "mon-01" ||
-		textOf(t, detail.Body, "orderstate") != "Delayed" || !strings.Contains(detail.Body, `data-operation="`+bill+`.1"`) {
+		stateOf(t, detail.Body, "orderstate") != "Delayed" || !strings.Contains(detail.Body, `data-operation="`+bill+`.1"`) {
 		t.Fatalf("detail: %d\n%s", detail.Status, detail.Body)
 	}
 	if !hasID(detail.Body, "confirm") || !hasID(detail.Body, "cancel") || hasID(detail.Body, "flash") || hasID(detail.Body, "replay") {
@@ -225,14 +225,14 @@ func TestMonitor_OrderDetailAndActions(t *testing.T) {
 	})
 	t.Run("confirm the rest, then a partial refund", func(t *testing.T) {
 		b.post(action, url.Values{"csrf": {csrf}, "nonce": {"n2"}})
-		if fl := textOf(t, b.get("/monitor/orders/"+bill).Body, "flash"); !strings.Contains(fl, bill+".3") || !strings.Contains(fl, "(Approved)") {
+		if fl := textOf(t, b.get("/monitor/orders/"+bill).Body, "flash"); !strings.Contains(fl, bill+".3") || !strings.Contains(fl, "→ Оплачен") || strings.Contains(fl, "Approved") {
 			t.Fatalf("#flash after confirm = %q", fl)
 		}
 		cancel := url.Values{"csrf": {csrf}, "nonce": {"n3"}, "amount": {"10"}}
 		b.post("/monitor/orders/"+bill+"/cancel", cancel)
 		b.post("/monitor/orders/"+bill+"/cancel", cancel) // the same form again: one refund
 		page := b.get("/monitor/orders/" + bill)
-		if fl := textOf(t, page.Body, "flash"); !strings.Contains(fl, "PartialCanceled") {
+		if fl := textOf(t, page.Body, "flash"); !strings.Contains(fl, "Возвращён частично") {
 			t.Fatalf("#flash after refund = %q", fl)
 		}
 		d := e.order(t, e.demo, "mon-01")

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -21,17 +22,20 @@ func (h *Handler) orderCFM(w http.ResponseWriter, r *http.Request) {
 	p, err := params(w, r)
 	lang := normLang(p["language"])
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	m, err := h.merchantByID(p["merchant_id"])
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	page, err := h.create(r, m, p, h.payerSecret(w, r))
 	if err != nil {
-		h.errorPage(w, lang, err)
+		h.refused(r, "payment page", p["merchant_id"], err)
+		h.errorPage(w, r, lang, err)
 		return
 	}
 	http.Redirect(w, r, "/pay/order/"+page.ID, http.StatusSeeOther)
@@ -71,7 +75,8 @@ func (h *Handler) create(r *http.Request, m *gateway.Merchant, p map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	h.Logger.Info("payment page", "merchant_id", m.ID, "billnumber", order.BillNumber)
+	obs.From(r.Context()).SetMerchant(m.ID)
+	h.log(r).Info("payment page: order created", obs.KeyMerchant, m.ID, "billnumber", order.BillNumber)
 	return page, nil
 }
 
@@ -83,11 +88,25 @@ type payData struct {
 	Merchant string
 	Action   string // the form's target
 	Token    string
-	Error    string // a card error to show above the form
-	Holder   string // echoed back after a card error (never the number or CVC)
+	Error    string         // a card error to show above the form, in the page's language
+	Err      *gateway.Error // the error behind it (set by the submit, put into words for the page)
+	Holder   string         // echoed back after a card error (never the number or CVC)
 	Month    string
 	Year     string
 	Customer string // the payment's customer message
+	// One Click: the customer's saved cards, whether a new card may be saved, and what the
+	// payer chose when the form is shown again after an error.
+	Saved       []savedCard
+	CanRemember bool
+	Remember    bool
+	Chosen      string
+}
+
+// savedCard is a saved card as the payment page offers it: masked, never the number.
+type savedCard struct {
+	Token, Brand, Masked, Last4, Expiry string
+	Expired                             bool // shown, but cannot be chosen
+	Checked                             bool
 }
 
 // showPage is GET /pay/order/<id>: the card form, the issuer page, a processing page, or —
@@ -103,7 +122,7 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		return
 	}
 	if err != nil {
-		h.errorPage(w, langRU, err)
+		h.errorPage(w, r, langRU, err)
 		return
 	}
 	lang := page.Language
@@ -112,7 +131,11 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		d.Payment = detail.Ops[0]
 	}
 	if fill != nil {
-		d.Error, d.Holder, d.Month, d.Year = fill.Error, fill.Holder, fill.Month, fill.Year
+		d.Holder, d.Month, d.Year = fill.Holder, fill.Month, fill.Year
+		d.Remember, d.Chosen = fill.Remember, fill.Chosen
+		if fill.Err != nil {
+			d.Error = cardError(page.Language, fill.Err)
+		}
 	}
 	if d.Merchant == "" {
 		d.Merchant = m.ID
@@ -123,6 +146,10 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		switch {
 		case page.Stage == gateway.PageCard && live:
 			v.Title, d.Token = text(lang, "pay.title"), page.FormToken
+			if err := h.offerSaved(r, m, d, fill == nil); err != nil {
+				h.errorPage(w, r, lang, err)
+				return
+			}
 			h.render(w, status, "pay", v)
 			return
 		case page.Stage == gateway.PageIssuer && live:
@@ -140,6 +167,61 @@ func (h *Handler) showPageWith(w http.ResponseWriter, r *http.Request, status in
 		d.Order = &expired
 	}
 	h.finish(w, r, d, v)
+}
+
+// offerSaved fills the customer's saved cards (One Click) into the card form. The first card
+// that can be used is chosen unless the payer chose otherwise (fresh: the form's first showing).
+func (h *Handler) offerSaved(r *http.Request, m *gateway.Merchant, d *payData, fresh bool) error {
+	pc, err := h.Pages.SavedCards(r.Context(), m, d.Order)
+	if err != nil {
+		return err
+	}
+	d.CanRemember = pc.CanRemember
+	now := h.Pages.Gateway.Clock.Now()
+	for _, c := range pc.Cards {
+		sc := savedCard{Token: c.Token, Brand: c.Card.Brand, Masked: c.Card.Masked(), Last4: c.Card.Last4,
+			Expiry: c.Card.Expiry(), Expired: c.Card.ExpiredAt(now)}
+		if !sc.Expired && ((fresh && d.Chosen == "") || d.Chosen == c.Token) {
+			sc.Checked, d.Chosen = true, c.Token
+		}
+		d.Saved = append(d.Saved, sc)
+	}
+	return nil
+}
+
+// formTokens splits the form's token values: the page's one-time form token (the hidden
+// input, first in document order) and the saved card chosen (#saved-cards radios, an
+// upper-case UUID; empty for "a new card").
+func formTokens(values []string) (form, saved string) {
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		switch {
+		case v == "":
+		case isUUID(v):
+			saved = v
+		case form == "":
+			form = v
+		}
+	}
+	return form, saved
+}
+
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i] | 0x20 // lower-case letters
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if s[i] != '-' {
+				return false
+			}
+		case (c < '0' || c > '9') && (c < 'a' || c > 'f'):
+			return false
+		}
+	}
+	return true
 }
 
 // finish sends the customer back to the shop (URL_RETURN_OK or URL_RETURN_NO, URL_RETURN for
@@ -186,7 +268,15 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 	f := r.PostForm
 	card := gateway.CardData{Number: f.Get("CardNumber"), ExpMonth: strings.TrimSpace(f.Get("ExpireMonth")),
 		ExpYear: strings.TrimSpace(f.Get("ExpireYear")), CVC: strings.TrimSpace(f.Get("CVC2")), Holder: strings.TrimSpace(f.Get("Cardholder"))}
-	_, challenged, err := h.Pages.Submit(r.Context(), id, f.Get("token"), card)
+	formToken, saved := formTokens(f["token"])
+	// A card number typed in wins over a saved card left chosen: without a script the saved
+	// card stays selected while the payer types a new one.
+	if strings.TrimSpace(card.Number) != "" {
+		saved = ""
+	}
+	remember := f.Get("remember") != ""
+	reply, challenged, err := h.Pages.Pay(r.Context(), id, gateway.PageSubmit{FormToken: formToken, Card: card, Remember: remember, SavedToken: saved})
+	h.pageOutcome(r, "card", reply, challenged, err)
 	switch e := gateway.AsError(err); {
 	case err == nil || challenged || errors.Is(err, gateway.ErrPageUsed):
 	case errors.Is(err, gateway.ErrNotFound):
@@ -194,11 +284,12 @@ func (h *Handler) submitCard(w http.ResponseWriter, r *http.Request) {
 		return
 	case e.First == 5:
 		// A card field the form could not take: show the form again, without the number or CVC.
-		h.showPageWith(w, r, http.StatusBadRequest, &payData{Error: e.Message, Holder: card.Holder, Month: card.ExpMonth, Year: card.ExpYear})
+		h.showPageWith(w, r, http.StatusBadRequest, &payData{Err: e, Holder: card.Holder, Month: card.ExpMonth,
+			Year: card.ExpYear, Remember: remember, Chosen: saved})
 		return
 	default:
-		// The order keeps its state (In Process with the card: Recover settles it); show the page.
-		h.Logger.Error("web: card submit", "err", err)
+		// The order keeps its state (In Process with the card: Recover settles it); show the
+		// page. pageOutcome logged the error.
 	}
 	h.afterPost(w, r, id)
 }
@@ -211,14 +302,11 @@ func (h *Handler) submitCode(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/pay/order/"+id, http.StatusSeeOther)
 		return
 	}
-	_, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
-	switch {
-	case err == nil || errors.Is(err, gateway.ErrPageUsed):
-	case errors.Is(err, gateway.ErrNotFound):
+	reply, err := h.Pages.Verify(r.Context(), id, r.PostForm.Get("token"), r.PostForm.Get("code"))
+	h.pageOutcome(r, "3-D Secure code", reply, false, err)
+	if errors.Is(err, gateway.ErrNotFound) {
 		h.notFound(w, r)
 		return
-	default:
-		h.Logger.Error("web: 3-D Secure submit", "err", err)
 	}
 	h.afterPost(w, r, id)
 }

@@ -255,7 +255,7 @@ func TestPayPage_SubmitCard(t *testing.T) {
 		}
 		result := b.get(p)
 		checkHeaders(t, result, true)
-		if got := textOf(t, result.Body, "orderstate"); got != "Declined" {
+		if got := stateOf(t, result.Body, "orderstate"); got != "Declined" {
 			t.Fatalf("#orderstate = %q", got)
 		}
 		if got := textOf(t, result.Body, "message"); !strings.Contains(got, "declined") {
@@ -274,7 +274,7 @@ func TestPayPage_SubmitCard(t *testing.T) {
 		if d := e.order(t, e.demo, "web-4"); d.Order.State != gateway.StateDelayed {
 			t.Fatalf("Delay=1: %s", d.Order.State)
 		}
-		if got := textOf(t, b.get(p).Body, "orderstate"); got != "Delayed" {
+		if got := stateOf(t, b.get(p).Body, "orderstate"); got != "Delayed" {
 			t.Fatalf("#orderstate = %q", got)
 		}
 	})
@@ -334,7 +334,7 @@ func TestPayPage_ThreeDSecure(t *testing.T) {
 			if d.Order.State != tc.state || d.Ops[0].ResponseCode != tc.response {
 				t.Fatalf("%s: %s %s", tc.num, d.Order.State, d.Ops[0].ResponseCode)
 			}
-			if got := textOf(t, b.get(p).Body, "orderstate"); got != string(tc.state) {
+			if got := stateOf(t, b.get(p).Body, "orderstate"); got != string(tc.state) {
 				t.Fatalf("#orderstate = %q", got)
 			}
 			// The code again (back button): the same result, nothing new.
@@ -363,7 +363,7 @@ func TestPayPage_Expired(t *testing.T) {
 	e.clock.Advance(ttl + time.Minute)
 	// Not yet swept: shown as it will be.
 	res := b.get(p)
-	if res.Status != 200 || textOf(t, res.Body, "orderstate") != "Timeout" || input(res.Body, "CardNumber") != "" {
+	if res.Status != 200 || stateOf(t, res.Body, "orderstate") != "Timeout" || input(res.Body, "CardNumber") != "" {
 		t.Fatalf("expired page: %d\n%s", res.Status, res.Body)
 	}
 	b.post(p, url.Values{"token": {"x"}, "CardNumber": {"4111111111111111"}, "ExpireMonth": {"12"}, "ExpireYear": {"2030"}, "CVC2": {"123"}})
@@ -373,7 +373,7 @@ func TestPayPage_Expired(t *testing.T) {
 	if d := e.order(t, e.demo, "ttl-1"); d.Order.State != gateway.StateTimeout || len(d.Ops) > 0 && d.Ops[0].State == gateway.OpSuccess {
 		t.Fatalf("after the TTL: %s", d.Order.State)
 	}
-	if got := textOf(t, b.get(p).Body, "orderstate"); got != "Timeout" {
+	if got := stateOf(t, b.get(p).Body, "orderstate"); got != "Timeout" {
 		t.Fatalf("#orderstate = %q", got)
 	}
 	// The ordernumber is free again.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/wire"
 )
 
@@ -24,22 +25,26 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := params(w, r)
 	if err != nil {
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
 	m, err := h.authenticateCall(w, r, p["merchant_id"], p["login"], p["password"])
 	if err != nil {
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
 	page, err := h.create(r, m, p, "")
 	if err != nil {
 		if gateway.AsError(err).First == 2 {
-			h.Logger.Error("web: payrequest", "err", err)
+			h.log(r).Error("web: payrequest", "err", err)
 		}
+		h.refused(r, "payment link", p["merchant_id"], err)
 		writeFault(w, err)
 		return
 	}
+	obs.From(r.Context()).SetCodes(0, 0)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]string{
 		"URL":            wire.BaseURL(h.PublicURL, r) + "/pay/order/" + page.ID,
@@ -51,24 +56,19 @@ func (h *Handler) payRequest(w http.ResponseWriter, r *http.Request) {
 // authenticateCall checks a service call's credentials under the same failure limits as the
 // web services (auth.Limiter): a throttled client is refused before any password check,
 // with HTTP 429 and Retry-After.
-func (h *Handler) authenticateCall(w http.ResponseWriter, r *http.Request, id, login, password string) (*gateway.Merchant, error) {
+func (h *Handler) authenticateCall(w http.ResponseWriter, r *http.Request, id, login, password string) (m *gateway.Merchant, err error) {
 	addr := wire.ClientIP(r)
-	if h.Auth != nil && login != "" && password != "" {
-		if wait := h.Auth.Wait(login, addr); wait > 0 {
-			w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-			h.Logger.Warn("payrequest: authentication throttled", "merchant_id", id, "ip", addr)
-			return nil, errThrottled
-		}
-	}
-	m, err := h.Pages.Gateway.Merchants.Authenticate(id, login, password)
-	if h.Auth != nil {
-		switch {
-		case err == gateway.ErrAuth:
-			h.Auth.Failed(login, addr)
-			h.Logger.Warn("payrequest: authentication failed", "merchant_id", id, "ip", addr)
-		case err == nil:
-			h.Auth.Succeeded(login, addr)
-		}
+	wait, err := h.Auth.Attempt(login, addr, login != "" && password != "", func() (err error) {
+		m, err = h.Pages.Gateway.Merchants.Authenticate(id, login, password)
+		return err
+	}, func(err error) bool { return err == gateway.ErrAuth })
+	switch {
+	case wait > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		h.log(r).Warn("payrequest: authentication throttled", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
+		return nil, errThrottled
+	case err == gateway.ErrAuth:
+		h.log(r).Warn("payrequest: authentication failed", obs.KeyMerchant, obs.Merchant(id), "ip", addr)
 	}
 	return m, err
 }

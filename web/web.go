@@ -146,6 +146,21 @@ type view struct {
 	// Secure: the browser's connection is HTTPS (ours or a trusted proxy's), so the page may
 	// say the card travels over a secure connection.
 	Secure bool
+	// expiry tells when an unconfirmed two-stage order is voided (monitor pages).
+	expiry func(*gateway.Order) (time.Time, bool)
+}
+
+// Expires is when a Delayed or PartialDelayed order is voided unless confirmed
+// (gateway.delayed_ttl), as DD.MM.YYYY HH:MM:SS GMT; empty for any other order.
+func (v *view) Expires(o *gateway.Order) string {
+	if v.expiry == nil {
+		return ""
+	}
+	at, ok := v.expiry(o)
+	if !ok {
+		return ""
+	}
+	return at.UTC().Format("02.01.2006 15:04:05")
 }
 
 // T returns a text in the view's language.
@@ -217,25 +232,23 @@ func (h *Handler) render(w http.ResponseWriter, status int, name string, v *view
 type errorData struct {
 	Code        string // firstcode/secondcode
 	Explanation string
-	Detail      string
+	Detail      string   // English: the gateway's message
+	Param       errParam // Russian: the parameter the message names
 }
 
 // errorPage answers a refused payment request: HTTP 400 (500 for internal errors) with the
 // code in #error beside a human explanation. Nothing was written.
-func (h *Handler) errorPage(w http.ResponseWriter, lang string, err error) {
+func (h *Handler) errorPage(w http.ResponseWriter, r *http.Request, lang string, err error) {
 	e := gateway.AsError(err)
 	status := http.StatusBadRequest
 	if e.First == 2 {
 		status = http.StatusInternalServerError
-		h.Logger.Error("web: internal error", "err", err)
+		h.log(r).Error("web: internal error", "path", r.URL.Path, "err", err)
 	}
 	code := itoa(e.First) + "/" + itoa(e.Second)
-	expl := e.Message
-	if t, ok := errorTexts[code]; ok {
-		expl = pick(t, lang)
-	}
+	expl, detail, param := explainParam(lang, e)
 	h.render(w, status, "error", &view{Lang: lang, Title: text(lang, "err.title"),
-		Data: errorData{Code: code, Explanation: expl, Detail: e.Message}})
+		Data: errorData{Code: code, Explanation: expl, Detail: detail, Param: param}})
 }
 
 func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
@@ -323,8 +336,12 @@ func pageRequest(p map[string]string, ip string) gateway.PageRequest {
 		OrderNumber: p["ordernumber"], Amount: p["orderamount"], Currency: p["ordercurrency"],
 		Comment: p["ordercomment"], TwoStage: p["delay"],
 		Customer: gateway.Customer{FirstName: p["firstname"], LastName: p["lastname"], MiddleName: p["middlename"],
-			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip},
+			Email: p["email"], MobilePhone: p["mobilephone"], IPAddress: ip,
+			Buyer: gateway.Buyer{Address: p["address"], HomePhone: p["homephone"], WorkPhone: p["workphone"], Fax: p["fax"],
+				Country: p["country"], State: p["state"], City: p["city"], Zip: p["zip"]}},
 		CustomerNumber: p["customernumber"],
+		Receipt: gateway.ReceiptRequest{ChequeItems: p["chequeitems"], Generate: p["generatereceipt"], Tax: p["tax"],
+			Line: p["receiptline"], FPMode: p["fpmode"], TaxationSystem: p["taxationsystem"]},
 		Recurring: gateway.RecurringRequest{Indicator: p["recurringindicator"], MinAmount: p["recurringminamount"],
 			MaxAmount: p["recurringmaxamount"], Period: p["recurringperiod"], MaxDate: p["recurringmaxdate"]},
 		Language: p["language"], ReturnURL: p["url_return"], ReturnOK: p["url_return_ok"], ReturnNo: p["url_return_no"],

@@ -89,7 +89,7 @@ func (p Params) object(d *json.Decoder, body []byte, depth, maxDepth int) error 
 		key := t.(string) // inside an object, the decoder yields keys as strings
 		start := d.InputOffset()
 		var text string
-		if nextByte(body, start) == '{' && !strings.EqualFold(key, "paymenttoken") {
+		if nextByte(body, start) == '{' && !opaque(key) {
 			d.Token() // the '{'
 			if err := p.object(d, body, depth+1, maxDepth); err != nil {
 				return err
@@ -118,6 +118,13 @@ func (p Params) object(d *json.Decoder, body []byte, depth, maxDepth int) error 
 	return nil
 }
 
+// opaque names the members whose object value is one parameter, its JSON text, rather than
+// members of their own: tokenpay's PaymentToken and the receipt's ChequeItems, which JSON
+// clients send as objects and form clients as JSON strings.
+func opaque(key string) bool {
+	return strings.EqualFold(key, "paymenttoken") || strings.EqualFold(key, "chequeitems")
+}
+
 // nextByte is the first byte at or after off that is not white space or a ':'.
 func nextByte(b []byte, off int64) byte {
 	for i := int(off); i < len(b); i++ {
@@ -131,10 +138,10 @@ func nextByte(b []byte, off int64) byte {
 }
 
 // scalarText is a member's value as a parameter: a string's text, a number's or boolean's
-// literal, "" for null, and an array's (or tokenpay's PaymentToken object's) compact JSON
-// text: a PaymentToken sent as an object means what its text means as a string, and its
-// members must not become parameters of their own (a CustomerNumber would join the
-// Signature's X).
+// literal, "" for null, and an array's (or an opaque object's: tokenpay's PaymentToken,
+// ChequeItems) compact JSON text: a PaymentToken sent as an object means what its text means
+// as a string, and its members must not become parameters of their own (a CustomerNumber
+// would join the Signature's X; a line's "amount" would clash with the order's).
 func scalarText(v json.RawMessage) string {
 	switch v[0] {
 	case '"':

@@ -104,7 +104,7 @@ var services = []service{
 			"silentpay": cat(cred, f(`ordernumber orderamount ordercurrency ordercomment delay cardnumber
 				expiremonth expireyear cvc2 cardholder lastname firstname middlename email mobilephone
 				customernumber recurringindicator recurringminamount recurringmaxamount recurringperiod
-				recurringmaxdate checkvalue signature language clientip`)),
+				recurringmaxdate checkvalue signature language clientip`+buyerReceipt)),
 			"silentpayResponse": cat(f("order any"), codes, f("Id")),
 			"Order":             oporder,
 			"error":             errorF,
@@ -126,7 +126,7 @@ var services = []service{
 		location: "http://127.0.0.1:8080/pay/tokenpay.cfm",
 		types: map[string][]string{
 			"tokenpay": cat(cred, f(`ordernumber orderamount ordercurrency ordercomment delay lastname firstname
-				middlename email mobilephone tokentype paymenttoken token customernumber checkvalue signature language clientip`)),
+				middlename email mobilephone tokentype paymenttoken token customernumber checkvalue signature language clientip`+buyerReceipt)),
 			"PaymentTokenResponseParams": cat(f("order any"), codes, f("Id")),
 			"Order":                      oporder,
 			"error":                      errorF,
@@ -161,6 +161,10 @@ var services = []service{
 		},
 	},
 }
+
+// buyerReceipt are the buyer fields and the fiscal receipt's fields a payment takes (issue 11).
+const buyerReceipt = ` address homephone workphone fax country state city zip chequeitems generatereceipt tax
+	receiptline fpmode taxationsystem`
 
 // TestFS checks that the embedded files are exactly the WSDLs tested here.
 func TestFS(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 )
 
 // The benchmarks run on the store of the pass: SQLite, or PostgreSQL with
-// STORE_UNDER_TEST=postgres (make bench runs both, PostgreSQL with fsync on). The
+// SOAPGATE_TEST_STORE=postgres (make bench runs both, PostgreSQL with fsync on). The
 // ...ThreeProcesses variants run three gateways on one PostgreSQL database behind a
 // round-robin client, in this one process (so on the same cores as one).
 
@@ -28,7 +28,7 @@ func BenchmarkOrderState_SOAP_ThreeProcesses(b *testing.B) {
 // threeOnPostgres starts three gateways on one PostgreSQL database.
 func threeOnPostgres(b *testing.B) []*testServer {
 	if !pgtest.Postgres() {
-		b.Skip("several processes need PostgreSQL (STORE_UNDER_TEST=postgres)")
+		b.Skip("several processes need PostgreSQL (SOAPGATE_TEST_STORE=postgres)")
 	}
 	path := filepath.Join(b.TempDir(), "shared.db")
 	return []*testServer{startServerAt(b, path), startServerAt(b, path), startServerAt(b, path)}

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,32 +26,10 @@ const chromiumPath = "/usr/bin/chromium"
 
 // TestBrowser drives headless Chromium against the real server: one browser for the whole
 // package run, a fresh browser context (cookies, storage) per subtest. Set
-// SOAPGATE_SCREENSHOTS=<dir> to also save the README screenshots there.
+// SOAPGATE_TEST_SCREENSHOTS=<dir> to also save the README screenshots there.
 func TestBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("CI is set but headless Chromium is missing at %s (apt-get install chromium)", chromiumPath)
-		}
-		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
-	}
-	var gw string
-	shop := newShop(t, &gw)
-	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
-	ts := startServerWith(t, filepath.Join(t.TempDir(), "browser.db"), notifyTo("700001", shop.URL+"/notify", "post", false))
-	gw = ts.URL
-
-	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(1280, 900),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "ru-RU"))
-	t.Cleanup(cancelAlloc)
-	browser, cancelBrowser := chromedp.NewContext(alloc)
-	t.Cleanup(cancelBrowser)
-	if err := chromedp.Do(browser); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	b := &browserRun{ts: ts, shop: shop, browser: browser, shots: os.Getenv("SOAPGATE_SCREENSHOTS")}
+	b := startBrowser(t)
+	ts, shop := b.ts, b.shop
 
 	t.Run("pay and land on URL_RETURN_OK", func(t *testing.T) {
 		ctx := b.tab(t)
@@ -98,8 +77,12 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order.cfm?Merchant_ID=700001&OrderNumber=br-res&OrderAmount=1234.50&OrderComment=Order%20%23br-res")))
 		b.fillCard(t, ctx, "2200000000000004")
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#orderstate"))))
-		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#orderstate"))); !strings.Contains(got, "Approved") {
+		// Russian by default: the badge says it in Russian, data-state keeps the protocol's name.
+		if got, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#orderstate"))); got != "Оплачен" {
 			t.Fatalf("#orderstate %q", got)
+		}
+		if got, _ := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS("#orderstate"), "data-state")); got.Value != "Approved" {
+			t.Fatalf("#orderstate data-state %q", got.Value)
 		}
 		b.shot(t, ctx, "result-page.png")
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/pay/order.cfm?Merchant_ID=700001&OrderNumber=x&OrderAmount=1.234")))
@@ -107,6 +90,48 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("#error %q", got)
 		}
 		b.shot(t, ctx, "error-page.png")
+	})
+	t.Run("One Click: a customer without saved cards, without and with the consent to save", func(t *testing.T) {
+		ctx := b.tab(t)
+		b.open(t, ctx, "br-oc-1", "CustomerNumber=br-cust&Language=EN")
+		if n := b.count(t, ctx, "#saved-cards input[name=token]"); n != 0 {
+			t.Fatalf("%d saved cards offered to a customer without any", n)
+		}
+		b.fillCard(t, ctx, "5555555555554444") // #remember-card left unticked
+		b.landOn(t, ctx, "#shop-ok")
+		if got := savedCardsOf(t, ts, "br-cust"); len(got) != 0 {
+			t.Fatalf("saved without the payer's consent: %v", got)
+		}
+		ctx = b.tab(t)
+		b.open(t, ctx, "br-oc-2", "CustomerNumber=br-cust&Language=EN")
+		must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#remember-card"))))
+		b.fillCard(t, ctx, "4111111111111111")
+		b.landOn(t, ctx, "#shop-ok")
+		if got := savedCardsOf(t, ts, "br-cust"); len(got) != 1 || got[0] != "1111 12.2030" {
+			t.Fatalf("saved with the payer's consent: %v", got)
+		}
+	})
+	t.Run("One Click: pay with the saved card, only the CVC", func(t *testing.T) {
+		ctx := b.tab(t)
+		b.open(t, ctx, "br-oc-3", "CustomerNumber=br-cust&Language=EN")
+		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("#saved-cards"))))
+		if n := b.count(t, ctx, "#saved-cards input[name=token]"); n != 1 {
+			t.Fatalf("%d saved cards offered, want 1", n)
+		}
+		box, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("#saved-cards")))
+		if err != nil || !strings.Contains(box, "411111******1111") || !strings.Contains(box, "VISA") || !strings.Contains(box, "12/30") {
+			t.Fatalf("#saved-cards %q (%v)", box, err)
+		}
+		b.shot(t, ctx, "oneclick-page.png")
+		must(t, chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#saved-cards input[name=token]")),
+			chromedp.SendKeys(chromedp.CSS("#CVC2"), "123"), chromedp.Click(chromedp.CSS("#pay"))))
+		bill := b.landOn(t, ctx, "#shop-ok").Get("billnumber")
+		b.state(t, "br-oc-3", "Approved")
+		token := savedCardsTokens(t, ts, "br-cust")[0]
+		waitFor(t, "the payment's notification", func() bool { return len(ts.notifications(t, "700001", bill)) > 0 })
+		if n := ts.notifications(t, "700001", bill)[0].Payload; n.Token != token || n.Order.Card.Last4 != "1111" || n.Op.Type != 100 {
+			t.Fatalf("One Click payment: token %q card %s type %d, want token %s", n.Token, n.Order.Card.Last4, n.Op.Type, token)
+		}
 	})
 	t.Run("Delay=1, confirm in the monitor, SOAP says Approved", func(t *testing.T) {
 		ctx := b.tab(t)
@@ -118,7 +143,7 @@ func TestBrowser(t *testing.T) {
 		must(t, chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`tr[data-billnumber="`+bill+`"]`))))
 		b.shot(t, ctx, "monitor-orders.png")
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/monitor/orders/"+bill), chromedp.Click(chromedp.CSS("#confirm button"))))
-		b.flash(t, ctx, "Approved")
+		b.flash(t, ctx, "→ Оплачен")
 		b.state(t, "br-delay", "Approved")
 	})
 	t.Run("partial refund from the monitor", func(t *testing.T) {
@@ -129,7 +154,7 @@ func TestBrowser(t *testing.T) {
 		b.signIn(t, ctx)
 		must(t, chromedp.Do(ctx, chromedp.Navigate(ts.URL+"/monitor/orders/"+bill),
 			chromedp.SendKeys(chromedp.CSS("#cancel-amount"), "30.00"), chromedp.Click(chromedp.CSS("#cancel button"))))
-		b.flash(t, ctx, "PartialCanceled")
+		b.flash(t, ctx, "→ Возвращён частично")
 		if b.shots != "" { // let the refund's notification arrive, then show the page again
 			waitFor(t, "both notifications of the order to be answered", func() bool {
 				ns := ts.notifications(t, "700001", bill)
@@ -185,6 +210,36 @@ func TestBrowser(t *testing.T) {
 	})
 }
 
+// startBrowser starts the server (notifying the test's shop), the shop and one headless
+// Chromium for the test; it skips when Chromium is absent, unless CI is set.
+func startBrowser(t *testing.T) *browserRun {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but headless Chromium is missing at %s (apt-get install chromium)", chromiumPath)
+		}
+		t.Skipf("browser tests need Chromium at %s (Debian package chromium); skipped locally", chromiumPath)
+	}
+	shots := os.Getenv("SOAPGATE_TEST_SCREENSHOTS")
+	var gw string
+	shop := newShop(t, &gw)
+	// The shop acknowledges the gateway's result notifications, so the monitor shows them.
+	ts := startServerWith(t, filepath.Join(t.TempDir(), "browser.db"), notifyTo("700001", shop.URL+"/notify", "post", false))
+	gw = ts.URL
+
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath), chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck, chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "ru-RU"))
+	t.Cleanup(cancelAlloc)
+	browser, cancelBrowser := chromedp.NewContext(alloc)
+	t.Cleanup(cancelBrowser)
+	if err := chromedp.Do(browser); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return &browserRun{ts: ts, shop: shop, browser: browser, shots: shots}
+}
+
 type browserRun struct {
 	ts      *testServer
 	shop    *httptest.Server
@@ -208,6 +263,14 @@ func (b *browserRun) open(t *testing.T, ctx context.Context, orderNumber, extra 
 		q += "&" + extra
 	}
 	must(t, chromedp.Do(ctx, chromedp.Navigate(b.shop.URL+"/checkout?"+q), chromedp.WaitVisible(chromedp.CSS("#pay"))))
+}
+
+// count counts the elements matching a CSS selector on the current page.
+func (b *browserRun) count(t *testing.T, ctx context.Context, sel string) int {
+	t.Helper()
+	n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll(`+strconv.Quote(sel)+`).length`))
+	must(t, err)
+	return n
 }
 
 func (b *browserRun) fillCard(t *testing.T, ctx context.Context, number string) {
@@ -263,7 +326,7 @@ func (b *browserRun) state(t *testing.T, orderNumber, want string) {
 	}
 }
 
-// shot saves a full-page screenshot when SOAPGATE_SCREENSHOTS names a folder.
+// shot saves a full-page screenshot when SOAPGATE_TEST_SCREENSHOTS names a folder.
 func (b *browserRun) shot(t *testing.T, ctx context.Context, name string) {
 	if b.shots == "" {
 		return
@@ -286,6 +349,10 @@ func newShop(t *testing.T, gw *string) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/notify", func(w http.ResponseWriter, r *http.Request) {
 		r.ParseForm()
+		if strings.HasPrefix(r.PostForm.Get("ordernumber"), "br-500") { // a merchant whose endpoint is down
+			http.Error(w, "down", http.StatusInternalServerError)
+			return
+		}
 		io.WriteString(w, notify.AckXML(0, 0, r.PostForm.Get("billnumber"), r.PostForm.Get("packetdate")))
 	})
 	mux.HandleFunc("/checkout", func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"fmt"
 	"path/filepath"
@@ -24,7 +23,7 @@ import (
 // now non-empty target is refused.
 func TestDBCopy_SQLiteToPostgres(t *testing.T) {
 	if !pgtest.Postgres() {
-		t.Skip("needs PostgreSQL: runs in the PostgreSQL pass (STORE_UNDER_TEST=postgres; make test)")
+		t.Skip("needs PostgreSQL: runs in the PostgreSQL pass (SOAPGATE_TEST_STORE=postgres; make test)")
 	}
 	rc := newReceiver(t)
 	rc.reply = func(n int, f map[string]string) (int, string) {
@@ -80,7 +79,7 @@ func TestDBCopy_SQLiteToPostgres(t *testing.T) {
 	src.Stop()
 
 	target := pgtest.NewDatabase(t)
-	out, err := runCLI("db", "copy", "--from", "sqlite:"+srcPath, "--to", "postgres:"+target)
+	out, err := runCLI(t, "db", "copy", "--from", "sqlite:"+srcPath, "--to", "postgres:"+target)
 	if err != nil {
 		t.Fatalf("db copy: %v\n%s", err, out)
 	}
@@ -127,7 +126,7 @@ func TestDBCopy_SQLiteToPostgres(t *testing.T) {
 	}
 	dst.Stop()
 
-	if out, err := runCLI("db", "copy", "--from", "sqlite:"+srcPath, "--to", "postgres:"+target); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if out, err := runCLI(t, "db", "copy", "--from", "sqlite:"+srcPath, "--to", "postgres:"+target); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("a second copy into the filled target: %v\n%s", err, out)
 	}
 }
@@ -152,17 +151,6 @@ func stateAnswer(t *testing.T, doc *etree.Document) string {
 		t.Fatal("orderstate answered no order")
 	}
 	return b.String()
-}
-
-// runCLI runs the soapgate command line in this process.
-func runCLI(args ...string) (string, error) {
-	cmd := rootCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&out)
-	cmd.SetArgs(args)
-	err := cmd.Execute()
-	return out.String(), err
 }
 
 // dump reads a table as text lines, in primary-key order, values formatted alike for both

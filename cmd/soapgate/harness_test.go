@@ -27,7 +27,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
 // pgDatabases maps each test database path to the PostgreSQL database that stands in for it
-// when the suite runs on PostgreSQL (STORE_UNDER_TEST=postgres), so that a test that
+// when the suite runs on PostgreSQL (SOAPGATE_TEST_STORE=postgres), so that a test that
 // restarts the server on the same path finds the same database.
 var pgDatabases sync.Map
 
@@ -39,6 +39,15 @@ func pgDatabaseFor(t testing.TB, dbPath string) string {
 	}
 	u, _ := pgDatabases.LoadOrStore(dbPath, pgtest.NewDatabase(t))
 	return u.(string)
+}
+
+// sqliteOnly skips a test of a SQLite-only feature (the file's backup, its damage) in the
+// PostgreSQL pass; the SQLite pass runs it.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if pgtest.Postgres() {
+		t.Skip("a SQLite feature: runs in the SQLite pass")
+	}
 }
 
 // openRawDB opens the test server's database with database/sql, for a test that checks
@@ -101,12 +110,18 @@ func startServerAt(t testing.TB, dbPath string) *testServer {
 // (for example to point a merchant's notifications at a test receiver).
 func startServerWith(t testing.TB, dbPath string, configure func(*config.Config)) *testServer {
 	t.Helper()
+	return startServerFrom(t, testConfig, dbPath, configure)
+}
+
+// startServerFrom starts the server from another configuration file in testdata.
+func startServerFrom(t testing.TB, configPath, dbPath string, configure func(*config.Config)) *testServer {
+	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
 	if pgtest.Postgres() {
 		t.Setenv("SOAPGATE_DATABASE_DRIVER", "postgres")
 		t.Setenv("SOAPGATE_DATABASE_URL", pgDatabaseFor(t, dbPath))
 	}
-	cfg, err := config.Load(testConfig)
+	cfg, err := config.Load(configPath)
 	if err != nil {
 		t.Fatal(err)
 	}

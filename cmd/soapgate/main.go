@@ -22,6 +22,8 @@ func rootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd(), dbCmd())
+	addVersion(root) // version.go
+	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd())
+	root.AddCommand(configCmd(), backupCmd(), dbCmd())
 	return root
 }

@@ -20,7 +20,9 @@ import (
 
 func notificationsCmd() *cobra.Command {
 	var path, state string
-	cmd := &cobra.Command{Use: "notifications", Short: "List or replay result notifications"}
+	// Runnable only to refuse a mistyped subcommand (cobra shows help and succeeds otherwise).
+	cmd := &cobra.Command{Use: "notifications", Short: "List or replay result notifications", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	cmd.PersistentFlags().StringVar(&path, "config", "config.yaml", "configuration file")
 	list := &cobra.Command{
 		Use:   "list",

@@ -17,7 +17,7 @@ import (
 // passed; the merchant is notified of both.
 func TestScaleOut_KilledProcessWorkIsSettledByAnother(t *testing.T) {
 	if !pgtest.Postgres() {
-		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (STORE_UNDER_TEST=postgres; make test)")
+		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (SOAPGATE_TEST_STORE=postgres; make test)")
 	}
 	if testing.Short() {
 		t.Skip("waits for the settlement grace")

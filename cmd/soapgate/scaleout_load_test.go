@@ -25,7 +25,7 @@ import (
 // notification is delivered.
 func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	if !pgtest.Postgres() {
-		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (STORE_UNDER_TEST=postgres; make test)")
+		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (SOAPGATE_TEST_STORE=postgres; make test)")
 	}
 	if testing.Short() {
 		t.Skip("a load run with a kill and the settlement grace")

@@ -19,7 +19,7 @@ import (
 func startTwoOnPostgres(t *testing.T) (a, b *testServer) {
 	t.Helper()
 	if !pgtest.Postgres() {
-		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (STORE_UNDER_TEST=postgres; make test)")
+		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (SOAPGATE_TEST_STORE=postgres; make test)")
 	}
 	path := filepath.Join(t.TempDir(), "shared.db") // names one PostgreSQL database for both
 	return startServerAt(t, path), startServerAt(t, path)

@@ -3,15 +3,14 @@ package main
 import (
 	"context"
 	"crypto/rsa"
-	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -33,6 +32,7 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the web services on one listener",
+		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -50,8 +50,7 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger.Info("soapgate listening", "addr", ln.Addr().String(), "database", databaseName(cfg), "clock", cfg.Clock)
-			return app.Run(ctx, ln)
+			return app.Run(ctx, ln) // logs the start-up banner (ops.go)
 		},
 	}
 	cmd.Flags().StringVar(&path, "config", "config.yaml", "configuration file")
@@ -59,14 +58,16 @@ func serveCmd() *cobra.Command {
 }
 
 // newLogger logs as log.format and log.level say, to standard error.
-func newLogger(cfg *config.Config) *slog.Logger {
+func newLogger(cfg *config.Config) *slog.Logger { return newLoggerTo(cfg, os.Stderr) }
+
+func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config.Load
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // JobInterval is how often due work runs on its own (the test clock also runs it on each move).
@@ -80,6 +81,11 @@ type App struct {
 	Server  *server.Server
 	HTTP    *http.Server
 	Logger  *slog.Logger
+	Metrics *server.Metrics
+	Health  *server.Health
+	Build   server.BuildInfo
+
+	ops *opsServer // /metrics, /healthz and /readyz on metrics.listen; nil when unset
 
 	background []func(ctx context.Context) // long-running workers, started by Run
 	connLimits server.ConnLimits           // caps on open connections, applied by Run
@@ -88,6 +94,9 @@ type App struct {
 
 // Open builds the app from the config and settles payments a crash interrupted; Close releases it.
 func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
+	if err := checkStart(cfg); err != nil { // ops.go
+		return nil, err
+	}
 	merchants, err := cfg.BuildMerchants()
 	if err != nil {
 		return nil, err
@@ -104,8 +113,14 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock}
+	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock, Metrics: server.NewMetrics(), Build: server.ReadBuildInfo()}
+	db.OnCommit = app.Metrics.ObserveCommit
 	if err := app.wire(merchants, key, certPEM); err != nil {
+		db.Close()
+		lock.Release()
+		return nil, err
+	}
+	if err := app.wireOps(); err != nil { // ops.go
 		db.Close()
 		lock.Release()
 		return nil, err
@@ -125,8 +140,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		clock = testClock
 	}
 	proc := processor.Test{}
-	gw := &gateway.Gateway{Store: a.DB, Processor: proc, Clock: clock, Merchants: merchants,
-		Logger: logger, Jobs: &gateway.Jobs{}, Leases: a.DB.Leases()}
+	gw := &gateway.Gateway{Store: a.DB, Processor: a.Metrics.Processor(proc), Clock: clock, Merchants: merchants,
+		Logger: logger, Jobs: &gateway.Jobs{}, DelayedTTL: cfg.Gateway.DelayedTTL, Leases: a.DB.Leases()}
 	a.Gateway = gw
 	if gw.Leases != nil {
 		// Several processes may share the database: what one of them leaves In Process when
@@ -139,7 +154,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		logger.Info("settled interrupted payments", "count", n)
 	}
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
-		CertPEM: certPEM, Ping: a.DB.Ping, Logger: logger,
+		CertPEM: certPEM, Ping: a.DB.Ping, Health: a.health(), Logger: logger,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
 		Limiter: auth.NewLimiter(nil)}
 	a.Server = srv
@@ -155,6 +170,8 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	if err := a.wireRecurring(); err != nil {
 		return fmt.Errorf("recurring: %w", err)
 	}
+	// Two-stage payments nobody confirmed within gateway.delayed_ttl are voided.
+	gw.Jobs.Add(gateway.JobFunc(gw.VoidExpiredDelayed))
 	// One mux: the web services and the pages each mount their own routes on it.
 	mux := http.NewServeMux()
 	if err := srv.Register(mux); err != nil {
@@ -162,6 +179,9 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	if err := a.wireWeb(mux); err != nil {
 		return fmt.Errorf("web: %w", err)
+	}
+	if cfg.Metrics.Listen == "" {
+		mux.Handle("GET /metrics", a.Metrics.Handler())
 	}
 	proxies, err := wire.ParseProxies(cfg.TrustedProxies)
 	if err != nil {
@@ -172,8 +192,10 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		Exempt:  proxies.Contains,
 		Refused: refusedLog(logger)}
 	a.HTTP = &http.Server{
-		Addr:              cfg.Listen,
-		Handler:           server.Recoverer(logger, proxies.Handler(mux)),
+		Addr: cfg.Listen,
+		// The access log sees the client a trusted proxy names, and the panic a handler
+		// turned into a 500 (with the request id).
+		Handler:           proxies.Handler(server.AccessLog(logger, a.Metrics, server.Recoverer(logger, mux))),
 		ReadHeaderTimeout: cfg.Limits.HeaderTimeout,
 		ReadTimeout:       cfg.Limits.RequestTimeout,
 		WriteTimeout:      cfg.Limits.RequestTimeout + 5*time.Second,
@@ -197,28 +219,25 @@ func (a *App) Run(ctx context.Context, ln net.Listener) error {
 			worker(bg)
 		}()
 	}
-	defer func() { stopBG(); wg.Wait() }()
+	defer func() { stopBG(); wg.Wait() }() // at once when serving failed; shutdown waits itself
 
+	defer a.stopOps()
+	a.startOps()
 	errc := make(chan error, 1)
 	go func() {
 		if tc := a.Config.TLS; tc.CertFile != "" {
-			errc <- a.HTTP.ServeTLS(ln, a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
+			errc <- a.HTTP.ServeTLS(a.Metrics.Listener(ln), a.Config.Resolve(tc.CertFile), a.Config.Resolve(tc.KeyFile))
 			return
 		}
-		errc <- a.HTTP.Serve(ln)
+		errc <- a.HTTP.Serve(a.Metrics.Listener(ln))
 	}()
+	a.banner(ln.Addr())
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
-	a.Logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := a.HTTP.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return a.shutdown(stopBG, &wg)
 }
 
 func (a *App) runJobs(ctx context.Context) {
@@ -238,8 +257,14 @@ func (a *App) runJobs(ctx context.Context) {
 
 // Close stops the database writer after what is queued.
 func (a *App) Close() error {
+	if a.ops != nil {
+		a.ops.ln.Close() // when Run never served it
+	}
+	start := time.Now()
 	err := a.DB.Close()
 	a.lock.Release()
+	a.Logger.Info("shutdown complete: database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds(),
+		"at", time.Now().UTC().Format(time.RFC3339Nano))
 	return err
 }
 
@@ -252,8 +277,8 @@ func openStore(cfg *config.Config, serve bool) (*store.DB, *store.ServeLock, err
 		return db, nil, err
 	}
 	dbPath := cfg.Resolve(cfg.Database.Path)
-	if err := os.MkdirAll(filepath.Dir(dbPath), 0o750); err != nil {
-		return nil, nil, fmt.Errorf("database folder: %w", err)
+	if err := store.CheckFolder(dbPath); err != nil { // exists, and takes new files
+		return nil, nil, err
 	}
 	var lock *store.ServeLock
 	if serve {

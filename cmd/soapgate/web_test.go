@@ -325,7 +325,7 @@ func TestPaymentPage_Timeout(t *testing.T) {
 	if got := text(t, doc, "//order/orderstate"); got != "Timeout" {
 		t.Fatalf("after the TTL: %s", got)
 	}
-	if res := w.get(page); !strings.Contains(res.Body, ">Timeout<") {
+	if res := w.get(page); !strings.Contains(res.Body, `data-state="Timeout"`) {
 		t.Fatalf("timed-out page: %d\n%s", res.Status, res.Body)
 	}
 	w.post(page, url.Values{"token": {"stale"}, "CardNumber": {"4111111111111111"}, "ExpireMonth": {"12"}, "ExpireYear": {"2030"}})
@@ -388,7 +388,8 @@ func TestPaymentPage_RecurringConsentAndSavedCard(t *testing.T) {
 	w := newWebClient(t, ts)
 	page := w.order("OrderNumber", "rec-page", "RecurringIndicator", "1", "RecurringMinAmount", "1.00",
 		"RecurringMaxAmount", "500.00", "CustomerNumber", "cust-77", "URL_RETURN", "https://shop.example/r")
-	if res := w.pay(page, "4111111111111111"); !strings.Contains(res.Header.Get("Location"), "ordernumber=rec-page") {
+	// The payer ticks #remember-card: without it the card would not be saved.
+	if res := w.pay(page, "4111111111111111", "remember", "1"); !strings.Contains(res.Header.Get("Location"), "ordernumber=rec-page") {
 		t.Fatalf("pay: %d %q", res.Status, res.Header.Get("Location"))
 	}
 	loc, _ := url.Parse(w.get(page).Header.Get("Location"))

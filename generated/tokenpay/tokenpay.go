@@ -67,6 +67,35 @@ type Tokenpay struct {
 	Language string `xml:"language,omitempty" json:"language,omitempty"`
 
 	Clientip string `xml:"clientip,omitempty" json:"clientip,omitempty"`
+
+	Address string `xml:"address,omitempty" json:"address,omitempty"`
+
+	Homephone string `xml:"homephone,omitempty" json:"homephone,omitempty"`
+
+	Workphone string `xml:"workphone,omitempty" json:"workphone,omitempty"`
+
+	Fax string `xml:"fax,omitempty" json:"fax,omitempty"`
+
+	Country string `xml:"country,omitempty" json:"country,omitempty"`
+
+	State string `xml:"state,omitempty" json:"state,omitempty"`
+
+	City string `xml:"city,omitempty" json:"city,omitempty"`
+
+	Zip string `xml:"zip,omitempty" json:"zip,omitempty"`
+
+	// The fiscal receipt's lines, JSON {"items":[{"id","product","name","price","quantity","amount","tax","fpmode"}]}.
+	Chequeitems string `xml:"chequeitems,omitempty" json:"chequeitems,omitempty"`
+
+	Generatereceipt string `xml:"generatereceipt,omitempty" json:"generatereceipt,omitempty"`
+
+	Tax string `xml:"tax,omitempty" json:"tax,omitempty"`
+
+	Receiptline string `xml:"receiptline,omitempty" json:"receiptline,omitempty"`
+
+	Fpmode string `xml:"fpmode,omitempty" json:"fpmode,omitempty"`
+
+	Taxationsystem string `xml:"taxationsystem,omitempty" json:"taxationsystem,omitempty"`
 }
 
 type PaymentTokenResponseParams struct {

@@ -29,7 +29,7 @@ import (
 
 // EnvStore names the store the end-to-end and store tests run on: "sqlite" (default) or
 // "postgres".
-const EnvStore = "STORE_UNDER_TEST"
+const EnvStore = "SOAPGATE_TEST_STORE"
 
 // Postgres reports whether the tests were asked to run on PostgreSQL.
 func Postgres() bool { return os.Getenv(EnvStore) == "postgres" }
