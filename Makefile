@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/soapgate
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-short cover generate fuzz bench clean
+.PHONY: all build run test test-short cover generate fuzz bench bench-scale clean
 
 all: build
 
@@ -55,10 +55,17 @@ fuzz:
 # The end-to-end benchmarks run on SQLite, then on PostgreSQL (fsync on) with one and with
 # three gateways on one database: payments/s and reads/s side by side, in one run.
 bench:
-	$(GO) test ./signer/ ./store/ -run '^$$' -bench . -benchmem
+	$(GO) test ./signer/ ./store/ ./server/ -run '^$$' -bench . -benchmem
 	$(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	SOAPGATE_TEST_STORE=postgres PGTEST_DURABLE=1 $(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	scripts/bench.sh
+
+# Per-request cost at 10^4, 10^5 and 10^6 seeded orders, each size against 10^4 in the same
+# run (cmd/benchscale); SCALE_SIZES=10000,100000 for a shorter run.
+SCALE_SIZES ?= 10000,100000,1000000
+bench-scale: build
+	$(GO) build -o bin/benchscale ./cmd/benchscale
+	./bin/benchscale -bin $(BIN) -config config.yaml -sizes $(SCALE_SIZES)
 
 clean:
 	rm -rf bin data

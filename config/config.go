@@ -57,8 +57,8 @@ type Config struct {
 		NotifyRetries     []time.Duration `mapstructure:"notify_retries"`
 		NotifyTimeout     time.Duration   `mapstructure:"notify_timeout"`
 		NotifyConcurrency int             `mapstructure:"notify_concurrency"`
-		// DelayedTTL: a two-stage payment not confirmed within it is voided. NotifyRetention
-		// is accepted for the issue that implements it (old notifications pruned).
+		// DelayedTTL: a two-stage payment not confirmed within it is voided. NotifyRetention:
+		// delivered and rejected notifications older than this are pruned; 0 keeps them.
 		DelayedTTL      time.Duration `mapstructure:"delayed_ttl"`
 		NotifyRetention time.Duration `mapstructure:"notify_retention"`
 	} `mapstructure:"gateway"`

@@ -52,20 +52,52 @@ func (c *TestClock) Now() time.Time {
 	return c.now
 }
 
-// Set moves the clock (never backwards) and keeps it.
+// Set moves the clock to t (never backwards) and keeps it.
 func (c *TestClock) Set(ctx context.Context, t time.Time) (time.Time, error) {
+	return c.Move(ctx, func(time.Time) (time.Time, error) { return t, nil })
+}
+
+// Move moves the clock to where target says from where it stands (never backwards) and
+// keeps it: concurrent moves of "an hour on" add up.
+//
+// No lock is held across the store call: the writer may be running a payment that asks
+// Now, and a move holding the mutex while it waits for that writer would deadlock the
+// process. The writer orders concurrent moves instead: a move reads and writes the stored
+// clock in one transaction, and the clock in memory only ever takes the later of two times.
+func (c *TestClock) Move(ctx context.Context, target func(now time.Time) (time.Time, error)) (time.Time, error) {
+	var t time.Time
+	err := c.store.Update(ctx, func(tx Tx) error {
+		stored := c.Now()
+		v, err := tx.Setting(settingClock)
+		if err != nil && !errors.Is(err, ErrNoRows) {
+			return err
+		}
+		if err == nil {
+			if stored, err = time.Parse(time.RFC3339Nano, v); err != nil {
+				return err
+			}
+		}
+		if t, err = target(stored); err != nil {
+			return err
+		}
+		if t = t.UTC(); t.Before(stored) {
+			return backwards(stored)
+		}
+		return tx.SetSetting(settingClock, t.Format(time.RFC3339Nano))
+	})
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t = t.UTC()
-	if t.Before(c.now) {
-		return c.now, Invalid(CodeParam, "the test clock does not move backwards (it stands at %s)", c.now.Format(time.RFC3339))
-	}
-	err := c.store.Update(ctx, func(tx Tx) error { return tx.SetSetting(settingClock, t.Format(time.RFC3339Nano)) })
 	if err != nil {
 		return c.now, err
 	}
-	c.now = t
+	if t.After(c.now) {
+		c.now = t
+	}
 	return t, nil
+}
+
+func backwards(now time.Time) error {
+	return Invalid(CodeParam, "the test clock does not move backwards (it stands at %s)", now.Format(time.RFC3339))
 }
 
 // Job is work that becomes due with time: notification retries, scheduled charges,

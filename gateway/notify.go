@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -25,10 +26,21 @@ type Notification struct {
 	BillNumber string // the operation's extended billnumber
 	Event      Event
 	State      NotificationState
-	Attempts   int
+	Attempts   int       // attempts made in all, replays included
+	RoundBase  int       // Attempts when it was last replayed: retry intervals count from there
 	NextAt     time.Time // when the next attempt is due (pending only)
 	Created    time.Time
+	DoneAt     time.Time // when it was delivered or rejected; zero otherwise
+	Claim      Claim     // who is attempting it now; zero when nobody
 	Payload    Payload
+}
+
+// Claim is a lease on a notification: only its owner attempts it, until the lease runs out
+// (Until, wall clock). A process that dies mid-attempt leaves a claim that runs out, and the
+// notification is due again.
+type Claim struct {
+	Owner string
+	Until time.Time
 }
 
 // Payload is what a notification reports, frozen at the state change: the order and the
@@ -62,17 +74,42 @@ type NotificationDetail struct {
 	AttemptLog []DeliveryAttempt
 }
 
+// NotificationFilter selects notifications for an operator's list; zero fields match all.
+type NotificationFilter struct {
+	MerchantID  string
+	OrderNumber string
+	State       NotificationState
+	Since       time.Time // created at or after
+}
+
 // OutboxTx writes and reads the notification outbox.
 type OutboxTx interface {
 	InsertNotification(n *Notification) error // sets n.ID
-	// DueNotifications lists pending notifications due at now whose order has no earlier
-	// pending one (a cancel is never sent before the payment it cancels).
-	DueNotifications(now time.Time, limit int) ([]*Notification, error)
+	// DueNotifications lists up to limit of one merchant's pending notifications that are due
+	// at now, unclaimed or with a lease run out at wall, and whose order has no earlier
+	// pending one (a cancel is never sent before the payment it cancels), oldest due first.
+	DueNotifications(merchantID string, now, wall time.Time, limit int) ([]*Notification, error)
+	// PendingMerchantAfter returns the least merchant id above after that has a pending
+	// notification, or ErrNoRows.
+	PendingMerchantAfter(after string) (string, error)
+	// ClaimNotification takes the claim on a notification when it is still due at now and
+	// unclaimed at wall (the same conditions as DueNotifications); false when it is not.
+	ClaimNotification(id int64, now, wall time.Time, c Claim) (bool, error)
+	// FinishNotification records an attempt and, when c still holds the claim, the
+	// notification's new state, attempts and next due time, ending the claim in the same
+	// write; false when the claim had been lost (the attempt is recorded all the same).
+	FinishNotification(n *Notification, c Claim, a DeliveryAttempt) (bool, error)
+	// ReleaseNotification gives back a claim that will not be attempted (when c still holds it).
+	ReleaseNotification(id int64, c Claim) error
+	// ReplayNotification makes a notification pending and due at now, keeping its attempts.
+	ReplayNotification(id int64, now time.Time) error
 	NotificationByID(id int64) (*Notification, error) // ErrNoRows when absent
-	UpdateNotification(n *Notification) error         // state, attempts, next_at
-	InsertAttempt(notificationID int64, a DeliveryAttempt) error
+	Attempts(notificationID int64) ([]DeliveryAttempt, error)
 	NotificationsOfOrder(orderID int64) ([]NotificationDetail, error)
-	ListNotifications(state NotificationState, limit int) ([]*Notification, error) // all states when empty
+	ListNotifications(f NotificationFilter, limit int) ([]*Notification, error) // newest first
+	// PruneNotifications deletes up to limit delivered or rejected notifications done
+	// before t, with their attempts, and returns how many it deleted.
+	PruneNotifications(before time.Time, limit int) (int, error)
 }
 
 // stateChanged writes the notification of a committed state change into the outbox, in the
@@ -114,7 +151,8 @@ func (g *Gateway) OrderNotifications(ctx context.Context, m *Merchant, billNumbe
 	return out, err
 }
 
-// ReplayNotification queues a notification of the merchant's for delivery again, now.
+// ReplayNotification queues a notification of the merchant's for delivery again, now. Its
+// history stays: the attempt count goes on, and the retry intervals start again from it.
 func (g *Gateway) ReplayNotification(ctx context.Context, m *Merchant, id int64) error {
 	return g.Store.Update(ctx, func(tx Tx) error {
 		n, err := tx.NotificationByID(id)
@@ -123,7 +161,61 @@ func (g *Gateway) ReplayNotification(ctx context.Context, m *Merchant, id int64)
 		} else if err != nil {
 			return err
 		}
-		n.State, n.Attempts, n.NextAt = NotifyPending, 0, g.Clock.Now()
-		return tx.UpdateNotification(n)
+		return tx.ReplayNotification(id, g.Clock.Now())
 	})
+}
+
+// NotificationByID reads a notification with every attempt, for an operator.
+func (g *Gateway) NotificationByID(ctx context.Context, id int64) (*NotificationDetail, error) {
+	var out *NotificationDetail
+	err := g.Store.View(ctx, func(tx Tx) error {
+		n, err := tx.NotificationByID(id)
+		if errors.Is(err, ErrNoRows) {
+			return Errorf(10, 201, "notification %d not found", id)
+		} else if err != nil {
+			return err
+		}
+		out = &NotificationDetail{Notification: *n}
+		out.AttemptLog, err = tx.Attempts(id)
+		return err
+	})
+	return out, err
+}
+
+// NotifyPruner deletes delivered and rejected notifications, with their attempts, once they
+// are older than Retention, in batches of BatchSize so that other writes are never held up
+// for long: each batch is its own write command, and the writer commits others in between.
+// Pending and failed notifications are kept.
+type NotifyPruner struct {
+	Store     Store
+	Retention time.Duration
+	BatchSize int // DefaultPruneBatch when 0
+}
+
+// DefaultPruneBatch is how many notifications one pruning write deletes at most.
+const DefaultPruneBatch = 500
+
+// RunDue prunes what is older than the retention at now.
+func (p *NotifyPruner) RunDue(ctx context.Context, now time.Time) error {
+	if p.Retention <= 0 {
+		return nil
+	}
+	batch := p.BatchSize
+	if batch <= 0 {
+		batch = DefaultPruneBatch
+	}
+	for ctx.Err() == nil {
+		var n int
+		err := p.Store.Update(ctx, func(tx Tx) (err error) {
+			n, err = tx.PruneNotifications(now.Add(-p.Retention), batch)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("prune notifications: %w", err)
+		}
+		if n < batch {
+			return nil
+		}
+	}
+	return ctx.Err()
 }

@@ -75,6 +75,29 @@ func (p *Pages) ListOrders(ctx context.Context, m *Merchant, q OrderQuery) ([]*O
 	return out, err
 }
 
+// EachOrder calls fn with every order of the merchant matching q, newest first, reading
+// batch orders at a time by key, each batch in a read transaction of its own: memory stays
+// that of one batch and no transaction stays open while a slow client downloads (the CSV
+// export). Orders created after the first batch are not included.
+func (p *Pages) EachOrder(ctx context.Context, m *Merchant, q OrderQuery, batch int, fn func(*Order) error) error {
+	q.After, q.Offset, q.Limit = nil, 0, batch
+	for {
+		orders, err := p.ListOrders(ctx, m, q)
+		if err != nil {
+			return err
+		}
+		for _, o := range orders {
+			if err := fn(o); err != nil {
+				return err
+			}
+		}
+		if len(orders) < batch {
+			return nil
+		}
+		q.Before = KeyOf(orders[len(orders)-1])
+	}
+}
+
 // randomID returns n random bytes as unpadded base64url: unguessable ids and tokens.
 func randomID(n int) string {
 	b := make([]byte, n)

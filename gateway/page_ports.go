@@ -21,6 +21,18 @@ type OrderQuery struct {
 	From, To    time.Time // created in [From, To)
 	State       State
 	OrderNumber string
-	Offset      int
-	Limit       int
+	// Keyset paging: orders older than Before, or newer than After (the list stays newest
+	// first either way). A page costs the same however deep it is, unlike an offset.
+	Before, After *OrderKey
+	Offset        int // old page-number links without a key; prefer Before
+	Limit         int
 }
+
+// OrderKey is an order's place in the monitor's newest-first order: (Created, ID).
+type OrderKey struct {
+	Created time.Time
+	ID      int64
+}
+
+// KeyOf is o's place in the monitor's order.
+func KeyOf(o *Order) *OrderKey { return &OrderKey{Created: o.Created, ID: o.ID} }

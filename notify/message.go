@@ -111,3 +111,20 @@ func writeText(b *bytes.Buffer, fields []wire.XMLField, v reflect.Value) {
 		b.WriteString("</" + f.Name + ">")
 	}
 }
+
+// Fields returns the order fields a notification sends, in the WSDL's order, as an attempt
+// stamped packetDate sends them (for an operator's view: `soapgate notifications show`).
+func (mg Message) Fields(m *gateway.Merchant, n *gateway.Notification, packetDate string) ([][2]string, error) {
+	f := mg.Wire.Reply(m, n.Payload.Reply())
+	if err := mg.Wire.Seal(m, &f, wire.ReplyX, packetDate); err != nil {
+		return nil, err
+	}
+	v := reflect.ValueOf(wire.Project(new(notification.Order), &f)).Elem()
+	var out [][2]string
+	for _, fl := range orderFields {
+		if fl.Kind == wire.Text {
+			out = append(out, [2]string{fl.Name, v.Field(fl.Index).String()})
+		}
+	}
+	return out, nil
+}

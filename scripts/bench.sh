@@ -4,7 +4,8 @@
 # net/http baseline and raw SQLite commits, prints the table and stops the server.
 #
 # Environment: BENCH_DURATION (default 10s per scenario), BENCH_CONCURRENCY (default 32),
-# BENCH_WARMUP (default 1s), BENCH_JSON (optional file for the JSON results),
+# BENCH_WARMUP (default 1s), BENCH_ROUNDS (default 5: compared scenarios take turns, each
+# BENCH_DURATION/BENCH_ROUNDS at a time), BENCH_JSON (optional file for the JSON results),
 # BENCH_HEALTH_TIMEOUT (default 30s).
 # Targets are informational; the exit status is non-zero only when the build, the server
 # start or a scenario fails (more than 1 % errors).
@@ -15,6 +16,7 @@ cd "$(dirname "$0")/.."
 duration=${BENCH_DURATION:-10s}
 concurrency=${BENCH_CONCURRENCY:-32}
 warmup=${BENCH_WARMUP:-1s}
+rounds=${BENCH_ROUNDS:-5}
 health_timeout=${BENCH_HEALTH_TIMEOUT:-30s}
 config=${BENCH_CONFIG:-config.yaml}
 
@@ -68,5 +70,5 @@ if [[ -n "${BENCH_JSON:-}" ]]; then
 fi
 
 bin/loadgen -url "$base" -pid "$server_pid" \
-	-c "$concurrency" -d "$duration" -warmup "$warmup" \
+	-c "$concurrency" -d "$duration" -warmup "$warmup" -rounds "$rounds" \
 	-sqlite-dir "$workdir" "${json_args[@]}"

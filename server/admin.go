@@ -32,12 +32,15 @@ func (s *Server) adminClock(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = json.Unmarshal(body, &req)
 		}
-		target, perr := clockTarget(now, req.Advance, req.Set)
+		_, perr := clockTarget(now, req.Advance, req.Set)
 		if err != nil || perr != nil {
 			writeJSONError(w, http.StatusBadRequest, `send {"advance":"72h"} or {"set":"2026-12-01T00:00:00Z"}`)
 			return
 		}
-		if now, err = s.TestClock.Set(r.Context(), target); err != nil {
+		// An advance counts from where the clock stands when the move is written, so that
+		// concurrent advances add up instead of racing.
+		move := func(cur time.Time) (time.Time, error) { return clockTarget(cur, req.Advance, req.Set) }
+		if now, err = s.TestClock.Move(r.Context(), move); err != nil {
 			writeJSONError(w, http.StatusBadRequest, gateway.AsError(err).Message)
 			return
 		}

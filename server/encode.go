@@ -47,7 +47,18 @@ type answer struct {
 // codes are the firstcode, secondcode and count attributes.
 type codes struct{ first, second, count int }
 
-func writeXMLText(b *bytes.Buffer, s string) { xml.EscapeText(b, []byte(s)) }
+// writeXMLText writes s escaped as xml.EscapeText does. Most wire values are plain ASCII
+// with nothing to escape; those are copied as they are, without the []byte copy (one
+// allocation per field of every answer) that xml.EscapeText needs.
+func writeXMLText(b *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\'' || c == '&' || c == '<' || c == '>' {
+			xml.EscapeText(b, []byte(s))
+			return
+		}
+	}
+	b.WriteString(s)
+}
 
 func (c codes) write(b *bytes.Buffer) {
 	b.WriteString(` firstcode="` + strconv.Itoa(c.first) + `" secondcode="` + strconv.Itoa(c.second) + `" count="` + strconv.Itoa(c.count) + `"`)

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"bytes"
+	"encoding/xml"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -20,5 +22,19 @@ func TestDecode_RawSignatureKeepsSpaces(t *testing.T) {
 	}
 	if c.get("signature") != raw || c.get("ordernumber") != "A-1" {
 		t.Fatalf("signature %q, ordernumber %q", c.get("signature"), c.get("ordernumber"))
+	}
+}
+
+// TestWriteXMLText writes what xml.EscapeText writes, for plain values and for every kind
+// of character it escapes or replaces.
+func TestWriteXMLText(t *testing.T) {
+	for _, s := range []string{"", "700001", "Approved", "100.00", "a<b>&\"'", "tab\there\nline\rcr",
+		"Иван Петров", "bad \xff byte", "\x00\x1f\x7f", "ok~ "} {
+		var got, want bytes.Buffer
+		writeXMLText(&got, s)
+		xml.EscapeText(&want, []byte(s))
+		if got.String() != want.String() {
+			t.Errorf("writeXMLText(%q) = %q, want %q", s, got.String(), want.String())
+		}
 	}
 }

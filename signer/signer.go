@@ -35,7 +35,7 @@ const DefaultCacheSize = 1 << 16
 // deterministic, so a signature is computed once per distinct X (once per state change of an
 // order) and answered from the cache on every read after that.
 type Signer struct {
-	key *rsa.PrivateKey
+	key crypto.Signer // NewRSAKey: libcrypto when this build has it
 
 	mu       sync.Mutex
 	cache    map[string]string
@@ -48,8 +48,11 @@ func (s *Signer) Computed() int64 { return s.computed.Load() }
 
 // New returns a Signer for the key.
 func New(key *rsa.PrivateKey) *Signer {
-	return &Signer{key: key, cache: make(map[string]string), max: DefaultCacheSize}
+	return &Signer{key: NewRSAKey(key), cache: make(map[string]string), max: DefaultCacheSize}
 }
+
+// Backend names the RSA implementation that signs (Backend of NewRSAKey).
+func (s *Signer) Backend() string { return Backend(s.key) }
 
 // Sign returns BASE64(RSASSA-PKCS1-v1_5(MD5(x))).
 func (s *Signer) Sign(x string) (string, error) {
@@ -61,7 +64,7 @@ func (s *Signer) Sign(x string) (string, error) {
 	}
 	sum := md5.Sum([]byte(x))
 	s.computed.Add(1)
-	raw, err := rsa.SignPKCS1v15(rand.Reader, s.key, crypto.MD5, sum[:])
+	raw, err := s.key.Sign(rand.Reader, sum[:], crypto.MD5)
 	if err != nil {
 		return "", fmt.Errorf("sign: %w", err)
 	}

@@ -24,7 +24,7 @@ func NewXMLSigner(key *rsa.PrivateKey, certPEM []byte) (*XMLSigner, error) {
 	if block == nil {
 		return nil, errors.New("xmldsig: certificate is not PEM")
 	}
-	ctx, err := dsig.NewSigningContext(key, [][]byte{block.Bytes})
+	ctx, err := dsig.NewSigningContext(NewRSAKey(key), [][]byte{block.Bytes})
 	if err != nil {
 		return nil, err
 	}

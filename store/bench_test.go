@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,4 +122,78 @@ func BenchmarkDB_GroupCommitPayments(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkDB_GroupCommitVsRaw takes turns, 100 ms at a time, between the two writers above:
+// raw single-row FULL commits from one goroutine, and payment writes through the store from
+// 32 concurrent callers, each answered after its commit's fsync. It reports both rates and
+// their ratio (x-group/raw): the same background load falls on both.
+func BenchmarkDB_GroupCommitVsRaw(b *testing.B) {
+	db := seed(b)
+	raw, err := sql.Open("sqlite3", "file:"+filepath.Join(b.TempDir(), "raw.db")+"?_journal_mode=WAL&_synchronous=FULL")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer raw.Close()
+	raw.SetMaxOpenConns(1)
+	if _, err := raw.Exec(`CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		b.Fatal(err)
+	}
+	const slice = 100 * time.Millisecond
+	var rawN, groupN int64
+	var rawT, groupT time.Duration
+	var seq atomic.Int64
+	now := time.Now().UTC()
+	b.ResetTimer()
+	for b.Loop() {
+		start := time.Now()
+		for time.Since(start) < slice {
+			tx, err := raw.Begin()
+			if err == nil {
+				_, err = tx.Exec(`INSERT INTO t (v) VALUES (?)`, "x")
+			}
+			if err == nil {
+				err = tx.Commit()
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rawN++
+		}
+		rawT += time.Since(start)
+
+		start = time.Now()
+		var n atomic.Int64
+		var wg sync.WaitGroup
+		for w := 0; w < 32; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for time.Since(start) < slice {
+					i := seq.Add(1)
+					err := db.Update(context.Background(), func(tx gateway.Tx) error {
+						o := &gateway.Order{BillNumber: fmt.Sprintf("3%015d", i), MerchantID: "1", OrderNumber: fmt.Sprint(i), Amount: 100,
+							Currency: "RUB", State: gateway.StateInProcess, Created: now, Updated: now, LastSeq: 1}
+						if err := tx.InsertOrder(o); err != nil {
+							return err
+						}
+						return tx.InsertOperation(&gateway.Operation{OrderID: o.ID, Seq: 1, Type: gateway.OpPayment,
+							State: gateway.OpInProcess, Amount: 100, Currency: "RUB", Created: now})
+					})
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					n.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		groupT += time.Since(start)
+		groupN += n.Load()
+	}
+	rawRate, groupRate := float64(rawN)/rawT.Seconds(), float64(groupN)/groupT.Seconds()
+	b.ReportMetric(rawRate, "raw-commits/s")
+	b.ReportMetric(groupRate, "group-writes/s")
+	b.ReportMetric(groupRate/rawRate, "x-group/raw")
 }

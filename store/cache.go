@@ -9,39 +9,88 @@ import (
 // DefaultCacheOrders bounds how many ordernumbers the read cache remembers.
 const DefaultCacheOrders = 50000
 
-// orderCache remembers, per merchant and ordernumber, every payment attempt, so that the
-// reads behind orderstate — the call ERPs poll most — skip SQLite. The writer invalidates
-// the ordernumbers a commit touched; a fill that raced with a commit is dropped (epoch).
+// orderCache remembers, per merchant and ordernumber, every payment attempt, and per order
+// its operations, so that the reads behind orderstate and orderresult — the calls ERPs poll
+// most — skip SQLite. The writer invalidates the ordernumbers and orders a commit touched; a
+// fill read from a snapshot older than the last commit is dropped (epoch).
 type orderCache struct {
 	mu    sync.Mutex
 	epoch uint64
 	m     map[cacheKey][]*gateway.Order
+	ops   map[int64][]*gateway.Operation // by order id
 	max   int
 }
 
 type cacheKey struct{ merchant, orderNumber string }
 
 func newOrderCache(max int) *orderCache {
-	return &orderCache{m: make(map[cacheKey][]*gateway.Order), max: max}
+	return &orderCache{m: make(map[cacheKey][]*gateway.Order), ops: make(map[int64][]*gateway.Operation), max: max}
 }
 
-// get returns copies of the cached orders, and the epoch to hand to put on a miss.
-func (c *orderCache) get(k cacheKey) ([]*gateway.Order, uint64, bool) {
+// current is the epoch to read before a read transaction takes its snapshot: a fill from
+// that snapshot is stored only if no commit came after it.
+func (c *orderCache) current() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.epoch
+}
+
+// get returns copies of the cached orders.
+func (c *orderCache) get(k cacheKey) ([]*gateway.Order, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	orders, ok := c.m[k]
 	if !ok {
-		return nil, c.epoch, false
+		return nil, false
 	}
 	out := make([]*gateway.Order, len(orders))
 	for i, o := range orders {
 		cp := *o
 		out[i] = &cp
 	}
-	return out, c.epoch, true
+	return out, true
 }
 
-// put stores what a reader read, unless a commit invalidated anything since it began.
+// getOps returns copies of an order's cached operations.
+func (c *orderCache) getOps(orderID int64) ([]*gateway.Operation, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ops, ok := c.ops[orderID]
+	if !ok {
+		return nil, false
+	}
+	out := make([]*gateway.Operation, len(ops))
+	for i, op := range ops {
+		cp := *op
+		out[i] = &cp
+	}
+	return out, true
+}
+
+// putOps stores an order's operations read from a snapshot taken at epoch.
+func (c *orderCache) putOps(orderID int64, ops []*gateway.Operation, epoch uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.epoch != epoch {
+		return
+	}
+	if len(c.ops) >= c.max {
+		for id := range c.ops {
+			delete(c.ops, id)
+			if len(c.ops) < c.max*9/10 {
+				break
+			}
+		}
+	}
+	stored := make([]*gateway.Operation, len(ops))
+	for i, op := range ops {
+		cp := *op
+		stored[i] = &cp
+	}
+	c.ops[orderID] = stored
+}
+
+// put stores what a reader read from a snapshot taken at epoch, unless a commit came since.
 func (c *orderCache) put(k cacheKey, orders []*gateway.Order, epoch uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -64,9 +113,10 @@ func (c *orderCache) put(k cacheKey, orders []*gateway.Order, epoch uint64) {
 	c.m[k] = stored
 }
 
-// invalidate is called by the writer after a commit with the keys it touched.
-func (c *orderCache) invalidate(keys map[cacheKey]struct{}) {
-	if len(keys) == 0 {
+// invalidate is called by the writer after a commit with the ordernumbers and the orders
+// whose operations it touched.
+func (c *orderCache) invalidate(keys map[cacheKey]struct{}, opOrders map[int64]struct{}) {
+	if len(keys) == 0 && len(opOrders) == 0 {
 		return
 	}
 	c.mu.Lock()
@@ -74,5 +124,8 @@ func (c *orderCache) invalidate(keys map[cacheKey]struct{}) {
 	c.epoch++
 	for k := range keys {
 		delete(c.m, k)
+	}
+	for id := range opOrders {
+		delete(c.ops, id)
 	}
 }

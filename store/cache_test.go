@@ -79,3 +79,87 @@ func TestDB_ReadYourWrites(t *testing.T) {
 		t.Fatalf("after a failed command the read saw %d, want 300", got)
 	}
 }
+
+// TestDB_OperationsCache: an order's operations are served from the cache between writes,
+// and no read ever sees fewer operations than were committed before it began — even when the
+// reading transaction took its snapshot before a commit and missed the cache after it.
+func TestDB_OperationsCache(t *testing.T) {
+	db, err := store.Open(filepath.Join(t.TempDir(), "ops.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	o := &gateway.Order{BillNumber: "1000000000000002", MerchantID: "1", OrderNumber: "o", Amount: 100,
+		Currency: "RUB", State: gateway.StateApproved, Created: now, Updated: now, LastSeq: 1}
+	addOp := func(seq int) {
+		t.Helper()
+		err := db.Update(ctx, func(tx gateway.Tx) error {
+			if o.ID == 0 {
+				if err := tx.InsertOrder(o); err != nil {
+					return err
+				}
+			}
+			return tx.InsertOperation(&gateway.Operation{OrderID: o.ID, Seq: seq, Type: gateway.OpPayment,
+				State: gateway.OpSuccess, Amount: 100, Currency: "RUB", Created: now})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() int {
+		t.Helper()
+		var n int
+		if err := db.View(ctx, func(tx gateway.Tx) error {
+			ops, err := tx.Operations(o.ID)
+			n = len(ops)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	addOp(1)
+	if got := count(); got != 1 {
+		t.Fatalf("%d operations, want 1", got)
+	}
+	// A snapshot taken before the second operation's commit reads one operation; that read
+	// must not be remembered as current.
+	err = db.View(ctx, func(tx gateway.Tx) error {
+		if _, err := tx.OrderByBill("1", o.BillNumber); err != nil { // takes the snapshot
+			return err
+		}
+		addOp(2)
+		ops, err := tx.Operations(o.ID)
+		if err == nil && len(ops) != 1 {
+			t.Errorf("inside the old snapshot: %d operations, want 1", len(ops))
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // the first read fills the cache, the others are answered by it
+		if got := count(); got != 2 {
+			t.Fatalf("read %d after the second commit: %d operations, want 2", i, got)
+		}
+	}
+	// Updating an operation invalidates too.
+	err = db.Update(ctx, func(tx gateway.Tx) error {
+		return tx.UpdateOperation(&gateway.Operation{ID: 1, OrderID: o.ID, State: gateway.OpFailed, ResponseCode: "AS100"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(ctx, func(tx gateway.Tx) error {
+		ops, err := tx.Operations(o.ID)
+		if err == nil && (len(ops) != 2 || ops[0].State != gateway.OpFailed) {
+			t.Errorf("after UpdateOperation: %+v", ops[0])
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

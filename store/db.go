@@ -215,23 +215,30 @@ func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
 	if db.pg {
 		return db.viewPG(ctx, fn)
 	}
-	lt := &lazyTx{ctx: ctx, db: db.r}
+	lt := &lazyTx{ctx: ctx, db: db.r, cache: db.cache}
 	defer lt.close()
-	return fn(&txn{q: lt, cache: db.cache})
+	return fn(&txn{q: lt, lazy: lt, cache: db.cache})
 }
 
 // lazyTx begins its read transaction at the first query, so a View answered from the
 // order cache never touches SQLite.
 type lazyTx struct {
-	ctx  context.Context
-	db   *sql.DB
-	opts *sql.TxOptions
-	tx   *sql.Tx
-	err  error
+	ctx   context.Context
+	db    *sql.DB
+	opts  *sql.TxOptions
+	cache *orderCache
+	epoch uint64 // the cache's epoch before the snapshot: what the transaction reads may be cached at it
+	tx    *sql.Tx
+	err   error
 }
 
 func (l *lazyTx) begin() error {
 	if l.tx == nil && l.err == nil {
+		// Read before the snapshot (SQLite takes it at the first read, after this): a commit
+		// after the snapshot bumps the epoch, so a fill from an older snapshot is dropped.
+		if l.cache != nil {
+			l.epoch = l.cache.current()
+		}
 		l.tx, l.err = l.db.BeginTx(l.ctx, l.opts)
 	}
 	return l.err
@@ -315,7 +322,7 @@ func (db *DB) commit(batch []*writeReq) {
 		}
 		return
 	}
-	t := &txn{q: tx, touched: make(map[cacheKey]struct{})}
+	t := &txn{q: tx, touched: make(map[cacheKey]struct{}), touchedOp: make(map[int64]struct{})}
 	for i, req := range batch {
 		if _, err := tx.Exec("SAVEPOINT cmd"); err != nil {
 			errs[i] = err
@@ -334,7 +341,7 @@ func (db *DB) commit(batch []*writeReq) {
 	err = tx.Commit()
 	// Invalidate before anyone is answered, and even when the commit failed (it may have
 	// reached the file), so no caller can read an older state than it was told of.
-	db.cache.invalidate(t.touched)
+	db.cache.invalidate(t.touched, t.touchedOp)
 	if err == nil && t.outboxed {
 		select {
 		case db.kick <- struct{}{}:

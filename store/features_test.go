@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -271,44 +272,180 @@ func TestTxn_Notifications(t *testing.T) {
 		}
 		return nil
 	})
+	wall := t0
 	view(t, db, func(tx gateway.Tx) error {
 		// The cancel waits for the payment it cancels.
-		due, err := tx.DueNotifications(t0, 10)
+		due, err := tx.DueNotifications("m1", t0, wall, 10)
 		if err != nil || len(due) != 1 || due[0].ID != ns[0].ID || due[0].Event != gateway.EventPayment {
 			t.Fatalf("due: %v %+v", err, due)
 		}
-		if due, _ := tx.DueNotifications(t0.Add(-time.Second), 10); len(due) != 0 {
+		if due, _ := tx.DueNotifications("m1", t0.Add(-time.Second), wall, 10); len(due) != 0 {
 			t.Fatalf("due before next_at: %d", len(due))
+		}
+		if due, _ := tx.DueNotifications("m2", t0, wall, 10); len(due) != 0 {
+			t.Fatalf("another merchant's queue holds %d", len(due))
+		}
+		if id, err := tx.PendingMerchantAfter(""); err != nil || id != "m1" {
+			t.Fatalf("pending merchant: %q %v", id, err)
+		}
+		if _, err := tx.PendingMerchantAfter("m1"); !errors.Is(err, gateway.ErrNoRows) {
+			t.Fatalf("pending merchant after m1: %v", err)
 		}
 		if _, err := tx.NotificationByID(12345); !errors.Is(err, gateway.ErrNoRows) {
 			t.Fatalf("unknown notification: %v", err)
 		}
 		return nil
 	})
-	ns[0].State, ns[0].Attempts = gateway.NotifyDelivered, 1
-	update(t, db, func(tx gateway.Tx) error {
-		if err := tx.InsertAttempt(ns[0].ID, gateway.DeliveryAttempt{At: t0, HTTPStatus: 200, Excerpt: "ok", Outcome: "delivered"}); err != nil {
+	// A claim is taken once; a second claimant gets nothing until the lease runs out.
+	mine := gateway.Claim{Owner: "p1", Until: wall.Add(20 * time.Second)}
+	claim := func(now, wall time.Time, c gateway.Claim) (ok bool) {
+		update(t, db, func(tx gateway.Tx) (err error) {
+			ok, err = tx.ClaimNotification(ns[0].ID, now, wall, c)
 			return err
+		})
+		return ok
+	}
+	if claim(t0.Add(-time.Second), wall, mine) {
+		t.Fatal("claimed before it was due")
+	}
+	if !claim(t0, wall, mine) {
+		t.Fatal("first claim refused")
+	}
+	other := gateway.Claim{Owner: "p2", Until: wall.Add(40 * time.Second)}
+	if claim(t0, wall.Add(10*time.Second), other) {
+		t.Fatal("a held claim was taken")
+	}
+	view(t, db, func(tx gateway.Tx) error {
+		if due, _ := tx.DueNotifications("m1", t0, wall, 10); len(due) != 0 {
+			t.Fatalf("a claimed notification is listed as due")
 		}
-		return tx.UpdateNotification(ns[0])
+		return nil
+	})
+	// The lease runs out: p2 takes it, and p1's late outcome no longer changes the state.
+	if !claim(t0, wall.Add(21*time.Second), other) {
+		t.Fatal("an expired claim was not taken over")
+	}
+	late := *ns[0]
+	late.State, late.Attempts, late.DoneAt = gateway.NotifyDelivered, 1, t0
+	update(t, db, func(tx gateway.Tx) error {
+		held, err := tx.FinishNotification(&late, mine, gateway.DeliveryAttempt{At: t0, HTTPStatus: 200, Excerpt: "ok", Outcome: "delivered"})
+		if err != nil || held {
+			t.Fatalf("finish with a lost claim: held=%v %v", held, err)
+		}
+		return nil
 	})
 	view(t, db, func(tx gateway.Tx) error {
 		got, err := tx.NotificationByID(ns[0].ID)
-		if err != nil || got.State != gateway.NotifyDelivered || got.Attempts != 1 || got.BillNumber != ns[0].BillNumber {
+		if err != nil || got.State != gateway.NotifyPending || got.Claim.Owner != "p2" {
+			t.Fatalf("after a lost claim: %v %+v", err, got)
+		}
+		return nil
+	})
+	ns[0].State, ns[0].Attempts, ns[0].DoneAt = gateway.NotifyDelivered, 2, t0
+	update(t, db, func(tx gateway.Tx) error {
+		held, err := tx.FinishNotification(ns[0], other, gateway.DeliveryAttempt{At: t0, HTTPStatus: 200, Excerpt: "ok", Outcome: "delivered"})
+		if err != nil || !held {
+			t.Fatalf("finish: held=%v %v", held, err)
+		}
+		return nil
+	})
+	view(t, db, func(tx gateway.Tx) error {
+		got, err := tx.NotificationByID(ns[0].ID)
+		if err != nil || got.State != gateway.NotifyDelivered || got.Attempts != 2 || got.Claim != (gateway.Claim{}) || !got.DoneAt.Equal(t0) {
 			t.Fatalf("by id: %v %+v", err, got)
 		}
-		if due, err := tx.DueNotifications(t0, 10); err != nil || len(due) != 1 || due[0].ID != ns[1].ID {
+		if due, err := tx.DueNotifications("m1", t0, wall, 10); err != nil || len(due) != 1 || due[0].ID != ns[1].ID {
 			t.Fatalf("due after delivery: %v %+v", err, due)
 		}
 		details, err := tx.NotificationsOfOrder(o.ID)
-		if err != nil || len(details) != 2 || len(details[0].AttemptLog) != 1 || details[0].AttemptLog[0].HTTPStatus != 200 || len(details[1].AttemptLog) != 0 {
+		if err != nil || len(details) != 2 || len(details[0].AttemptLog) != 2 || details[0].AttemptLog[1].HTTPStatus != 200 || len(details[1].AttemptLog) != 0 {
 			t.Fatalf("of order: %v %+v", err, details)
 		}
-		if l, err := tx.ListNotifications("", 10); err != nil || len(l) != 2 || l[0].ID != ns[1].ID {
-			t.Fatalf("list all: %v %+v", err, l)
+		for _, c := range []struct {
+			f    gateway.NotificationFilter
+			want int
+		}{
+			{gateway.NotificationFilter{}, 2},
+			{gateway.NotificationFilter{State: gateway.NotifyDelivered}, 1},
+			{gateway.NotificationFilter{MerchantID: "m2"}, 0},
+			{gateway.NotificationFilter{MerchantID: "m1", OrderNumber: "n"}, 2},
+			{gateway.NotificationFilter{OrderNumber: "other"}, 0},
+			{gateway.NotificationFilter{Since: t0.Add(time.Second)}, 0},
+			{gateway.NotificationFilter{Since: t0}, 2},
+		} {
+			if l, err := tx.ListNotifications(c.f, 10); err != nil || len(l) != c.want {
+				t.Errorf("list %+v: %v %d, want %d", c.f, err, len(l), c.want)
+			}
 		}
-		if l, err := tx.ListNotifications(gateway.NotifyDelivered, 10); err != nil || len(l) != 1 {
-			t.Fatalf("list delivered: %v %d", err, len(l))
+		return nil
+	})
+	// A replay keeps the history: attempts go on, retries count from here.
+	update(t, db, func(tx gateway.Tx) error { return tx.ReplayNotification(ns[0].ID, t0.Add(time.Hour)) })
+	view(t, db, func(tx gateway.Tx) error {
+		got, err := tx.NotificationByID(ns[0].ID)
+		if err != nil || got.State != gateway.NotifyPending || got.Attempts != 2 || got.RoundBase != 2 || !got.NextAt.Equal(t0.Add(time.Hour)) {
+			t.Fatalf("replayed: %v %+v", err, got)
+		}
+		return nil
+	})
+}
+
+// TestTxn_PruneNotifications: delivered and rejected notifications older than the cut are
+// deleted with their attempts, a batch at a time; pending and failed ones stay.
+func TestTxn_PruneNotifications(t *testing.T) {
+	db := open(t)
+	o := newOrder("9000000000000002", "p", gateway.StateApproved)
+	update(t, db, func(tx gateway.Tx) error { return tx.InsertOrder(o) })
+	var ids []int64
+	states := []gateway.NotificationState{gateway.NotifyDelivered, gateway.NotifyRejected, gateway.NotifyDelivered,
+		gateway.NotifyFailed, gateway.NotifyDelivered, gateway.NotifyPending}
+	update(t, db, func(tx gateway.Tx) error {
+		for i, st := range states {
+			n := &gateway.Notification{MerchantID: "m1", OrderID: o.ID, BillNumber: fmt.Sprintf("%s.%d", o.BillNumber, i+1),
+				Event: gateway.EventPayment, State: gateway.NotifyPending, NextAt: t0, Created: t0}
+			if err := tx.InsertNotification(n); err != nil {
+				return err
+			}
+			ids = append(ids, n.ID)
+			if st == gateway.NotifyPending {
+				continue
+			}
+			c := gateway.Claim{Owner: "p", Until: t0.Add(time.Minute)}
+			if ok, err := tx.ClaimNotification(n.ID, t0, t0, c); err != nil || !ok {
+				return fmt.Errorf("claim %d: %v %v", n.ID, ok, err)
+			}
+			n.State, n.Attempts, n.DoneAt = st, 1, t0.Add(time.Duration(i)*time.Hour)
+			if _, err := tx.FinishNotification(n, c, gateway.DeliveryAttempt{At: n.DoneAt, Outcome: string(st)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	cut := t0.Add(10 * time.Hour) // every one is older, but only delivered and rejected go
+	var deleted []int
+	for {
+		var n int
+		update(t, db, func(tx gateway.Tx) (err error) {
+			n, err = tx.PruneNotifications(cut, 2)
+			return err
+		})
+		deleted = append(deleted, n)
+		if n < 2 {
+			break
+		}
+	}
+	if got, want := fmt.Sprint(deleted), "[2 2 0]"; got != want {
+		t.Fatalf("batches deleted %s, want %s", got, want)
+	}
+	view(t, db, func(tx gateway.Tx) error {
+		l, err := tx.ListNotifications(gateway.NotificationFilter{}, 10)
+		if err != nil || len(l) != 2 || l[0].State != gateway.NotifyPending || l[1].State != gateway.NotifyFailed {
+			t.Fatalf("left: %v %+v", err, l)
+		}
+		for _, id := range ids[:3] {
+			if a, err := tx.Attempts(id); err != nil || len(a) != 0 {
+				t.Fatalf("attempts of pruned %d: %v %d", id, err, len(a))
+			}
 		}
 		return nil
 	})

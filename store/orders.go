@@ -21,12 +21,14 @@ type querier interface {
 // txn implements gateway.Tx, each of its parts, over one SQLite transaction. A read transaction carries the
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
-	q        querier
-	pg       bool // PostgreSQL: RETURNING id, ON CONFLICT for a taken billnumber
-	write    bool // a PostgreSQL write transaction: reads lock (postgres.go)
-	cache    *orderCache
-	touched  map[cacheKey]struct{}
-	outboxed bool // the transaction queued a notification: wake the deliverer after commit
+	q         querier
+	pg        bool    // PostgreSQL: RETURNING id, ON CONFLICT for a taken billnumber
+	write     bool    // a PostgreSQL write transaction: reads lock (postgres.go)
+	lazy      *lazyTx // a read transaction's querier: it knows the cache epoch of its snapshot
+	cache     *orderCache
+	touched   map[cacheKey]struct{}
+	touchedOp map[int64]struct{} // orders whose operations the transaction wrote
+	outboxed  bool               // the transaction queued a notification: wake the deliverer after commit
 }
 
 // What the store implements, part by part, so that a missing method names its interface.
@@ -97,25 +99,22 @@ func queryAll[T any](q querier, scan func(scanner) (T, error), query string, arg
 }
 
 func (t *txn) OrderByBill(merchantID, bill string) (*gateway.Order, error) {
-	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE billnumber = ? AND merchant_id = ?`, bill, merchantID))
+	return scanOrder(t.q.QueryRow(qOrderByBill, bill, merchantID))
 }
 
 func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) ([]*gateway.Order, error) {
 	if t.cache == nil {
-		return t.queryOrders(`SELECT `+orderColumns+` FROM orders
-			WHERE merchant_id = ? AND ordernumber = ? AND created >= ? AND created < ? ORDER BY created, id`,
-			merchantID, orderNumber, millis(w.From), millis(w.To))
+		return t.queryOrders(qOrdersByNumberIn, merchantID, orderNumber, millis(w.From), millis(w.To))
 	}
 	k := cacheKey{merchantID, orderNumber}
-	all, epoch, ok := t.cache.get(k)
+	all, ok := t.cache.get(k)
 	if !ok {
 		var err error
-		all, err = t.queryOrders(`SELECT `+orderColumns+` FROM orders
-			WHERE merchant_id = ? AND ordernumber = ? ORDER BY created, id`, merchantID, orderNumber)
+		all, err = t.queryOrders(qOrdersByNumber, merchantID, orderNumber)
 		if err != nil {
 			return nil, err
 		}
-		t.cache.put(k, all, epoch)
+		t.cache.put(k, all, t.lazy.epoch)
 	}
 	out := all[:0:0]
 	for _, o := range all {
@@ -130,9 +129,7 @@ func (t *txn) OrdersByNumber(merchantID, orderNumber string, w gateway.Window) (
 const maxListed = 10000
 
 func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, error) {
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders
-		WHERE merchant_id = ? AND created >= ? AND created < ? ORDER BY created, id LIMIT ?`,
-		merchantID, millis(w.From), millis(w.To), maxListed)
+	return t.queryOrders(qOrdersIn, merchantID, millis(w.From), millis(w.To), maxListed)
 }
 
 func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
@@ -141,13 +138,11 @@ func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order,
 	if err := t.lockKey("ordernumber", merchantID, orderNumber); err != nil {
 		return nil, err
 	}
-	return scanOrder(t.q.QueryRow(`SELECT `+orderColumns+` FROM orders WHERE merchant_id = ? AND ordernumber = ?
-		AND state IN ('In Process', 'Delayed', 'Approved', 'PartialDelayed', 'PartialCanceled') LIMIT 1`,
-		merchantID, orderNumber))
+	return scanOrder(t.q.QueryRow(qOrderHoldingMoney, merchantID, orderNumber))
 }
 
 func (t *txn) OrdersInState(state gateway.State) ([]*gateway.Order, error) {
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders WHERE state = ? ORDER BY id`, state)
+	return t.queryOrders(qOrdersInState, state)
 }
 
 func (t *txn) OrderByID(id int64) (*gateway.Order, error) {
@@ -223,7 +218,22 @@ func scanOperation(s scanner) (*gateway.Operation, error) {
 }
 
 func (t *txn) Operations(orderID int64) ([]*gateway.Operation, error) {
-	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE order_id = ? ORDER BY seq`, orderID)
+	if t.cache != nil {
+		if ops, ok := t.cache.getOps(orderID); ok {
+			return ops, nil
+		}
+	}
+	ops, err := queryAll(t.q, scanOperation, qOperations, orderID)
+	if err == nil && t.cache != nil {
+		t.cache.putOps(orderID, ops, t.lazy.epoch)
+	}
+	return ops, err
+}
+
+func (t *txn) touchOp(orderID int64) {
+	if t.touchedOp != nil {
+		t.touchedOp[orderID] = struct{}{}
+	}
 }
 
 func (t *txn) InsertOperation(op *gateway.Operation) error {
@@ -236,11 +246,16 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		op.OrderID, op.Seq, op.Type, op.State, op.Amount, op.Currency, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, ext, op.IPAddress, millis(op.Created))
+	t.touchOp(op.OrderID)
+	if err != nil {
+		return err
+	}
 	op.ID = id
 	return err
 }
 
 func (t *txn) UpdateOperation(op *gateway.Operation) error {
+	t.touchOp(op.OrderID)
 	_, err := t.q.Exec(`UPDATE operations SET state = ?, responsecode = ?, message = ?, customermessage = ?,
 		recommendation = ?, approvalcode = ? WHERE id = ?`, op.State, op.ResponseCode, op.Message,
 		op.CustomerMessage, op.Recommendation, op.ApprovalCode, op.ID)
@@ -248,7 +263,7 @@ func (t *txn) UpdateOperation(op *gateway.Operation) error {
 }
 
 func (t *txn) OperationsInState(state gateway.OpState) ([]*gateway.Operation, error) {
-	return queryAll(t.q, scanOperation, `SELECT `+opColumns+` FROM operations WHERE state = ? ORDER BY order_id, seq`, state)
+	return queryAll(t.q, scanOperation, qOperationsInState, state)
 }
 
 func isUnique(err error, column string) bool {

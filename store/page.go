@@ -3,6 +3,7 @@ package store
 import (
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -59,8 +60,7 @@ func (t *txn) UpdatePage(p *gateway.Page) error {
 }
 
 func (t *txn) DuePages(now time.Time, limit int) ([]*gateway.Page, error) {
-	rows, err := t.q.Query(`SELECT `+pageColumns+pageFrom+` WHERE p.stage IN ('card', '3ds') AND p.expires <= ?
-		ORDER BY p.expires LIMIT ?`, millis(now), limit)
+	rows, err := t.q.Query(qDuePages, millis(now), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -76,10 +76,23 @@ func (t *txn) DuePages(now time.Time, limit int) ([]*gateway.Page, error) {
 	return out, rows.Err()
 }
 
-// maxMonitorRows bounds one monitor listing (a page, or a CSV export).
+// maxMonitorRows bounds one monitor listing (a page, or one batch of a CSV export).
 const maxMonitorRows = 10000
 
+// MonitorOrders pages by key: (created, id) below Before or above After, through the
+// indexes orders_by_created, orders_by_state and orders_by_number (each ends in created, and
+// SQLite appends the rowid), so a page costs the same at any depth and any table size.
 func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway.Order, error) {
+	query, args := monitorQuery(merchantID, q)
+	out, err := t.queryOrders(query, args...)
+	if q.After != nil {
+		slices.Reverse(out)
+	}
+	return out, err
+}
+
+// monitorQuery is MonitorOrders' SQL (HotQueryPlans explains it too).
+func monitorQuery(merchantID string, q gateway.OrderQuery) (string, []any) {
 	var where strings.Builder
 	args := []any{merchantID}
 	where.WriteString(` WHERE merchant_id = ?`)
@@ -91,7 +104,13 @@ func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway
 		where.WriteString(` AND created < ?`)
 		args = append(args, millis(q.To))
 	}
-	if q.State != "" {
+	switch {
+	case q.State != "" && q.OrderNumber != "":
+		// An ordernumber has a few orders: read them by number (orders_by_number), not
+		// every order of the merchant in that state (+ keeps state out of the index choice).
+		where.WriteString(` AND +state = ?`)
+		args = append(args, q.State)
+	case q.State != "":
 		where.WriteString(` AND state = ?`)
 		args = append(args, q.State)
 	}
@@ -99,11 +118,26 @@ func (t *txn) MonitorOrders(merchantID string, q gateway.OrderQuery) ([]*gateway
 		where.WriteString(` AND ordernumber = ?`)
 		args = append(args, q.OrderNumber)
 	}
+	order := ` ORDER BY created DESC, id DESC`
+	switch {
+	case q.Before != nil:
+		where.WriteString(` AND (created, id) < (?, ?)`)
+		args = append(args, millis(q.Before.Created), q.Before.ID)
+	case q.After != nil:
+		// The page just newer than After: read upwards, then turn it newest first.
+		where.WriteString(` AND (created, id) > (?, ?)`)
+		args = append(args, millis(q.After.Created), q.After.ID)
+		order = ` ORDER BY created, id`
+	}
 	limit := q.Limit
 	if limit <= 0 || limit > maxMonitorRows {
 		limit = maxMonitorRows
 	}
-	args = append(args, limit, max(q.Offset, 0))
-	return t.queryOrders(`SELECT `+orderColumns+` FROM orders`+where.String()+
-		` ORDER BY created DESC, id DESC LIMIT ? OFFSET ?`, args...)
+	args = append(args, limit)
+	query := `SELECT ` + orderColumns + ` FROM orders` + where.String() + order + ` LIMIT ?`
+	if q.Offset > 0 && q.Before == nil && q.After == nil {
+		query += ` OFFSET ?`
+		args = append(args, q.Offset)
+	}
+	return query, args
 }

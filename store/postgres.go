@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -237,11 +238,15 @@ func (p pgQuerier) QueryRow(query string, args ...any) *sql.Row {
 }
 
 func (p pgQuerier) statement(query string) string {
-	if p.lock && strings.HasPrefix(strings.TrimSpace(query), "SELECT") {
+	if p.lock && strings.HasPrefix(strings.TrimSpace(query), "SELECT") && !aggregate.MatchString(query) {
 		query += " FOR UPDATE"
 	}
 	return rebind(query)
 }
+
+// aggregate matches a SELECT of counts or extremes, whose rows PostgreSQL cannot lock (they
+// are no table's rows); such a read in a write transaction locks nothing.
+var aggregate = regexp.MustCompile(`(?is)^\s*SELECT\s+(count|min|max|sum|avg)\s*\(`)
 
 // lockKey takes a transaction-scoped advisory lock on a key that names rows which may not
 // exist yet (an ordernumber, a customer's cards), in a PostgreSQL write transaction; it is a
@@ -280,10 +285,13 @@ func (db *DB) dialect(query string) string {
 	return query
 }
 
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' }
+
 var rebound sync.Map // SQLite statement → PostgreSQL statement
 
-// rebind numbers the `?` placeholders of a statement outside quoted text. The store's
-// statements are constants, so each is rewritten once.
+// rebind numbers the `?` placeholders of a statement outside quoted text, and drops SQLite's
+// unary + before a column name (it keeps the column out of SQLite's index choice; PostgreSQL
+// has no + for text). The store's statements are constants, so each is rewritten once.
 func rebind(query string) string {
 	if v, ok := rebound.Load(query); ok {
 		return v.(string)
@@ -300,6 +308,8 @@ func rebind(query string) string {
 			n++
 			b.WriteByte('$')
 			b.WriteString(strconv.Itoa(n))
+			continue
+		case c == '+' && !quoted && i > 0 && query[i-1] == ' ' && i+1 < len(query) && isLetter(query[i+1]):
 			continue
 		}
 		b.WriteByte(c)

@@ -84,10 +84,9 @@ func (t *txn) SchedulesOfSeries(seriesOrderID int64) ([]*gateway.Schedule, error
 }
 
 func (t *txn) NextDueSchedule(now time.Time) (*gateway.Schedule, error) {
-	return scanSchedule(t.q.QueryRow(`SELECT `+scheduleColumns+` FROM schedules
-		WHERE state = 'Active' AND in_flight = 0 AND next_run <= ? ORDER BY next_run, id LIMIT 1`, millis(now)))
+	return scanSchedule(t.q.QueryRow(qNextDueSchedule, millis(now)))
 }
 
 func (t *txn) SchedulesInFlight() ([]*gateway.Schedule, error) {
-	return t.querySchedules(`SELECT ` + scheduleColumns + ` FROM schedules WHERE in_flight <> 0 ORDER BY id`)
+	return t.querySchedules(qSchedulesInFlight)
 }

@@ -203,6 +203,7 @@ type listData struct {
 	States               []gateway.State
 	Page                 int
 	Prev, Next, CSV      string
+	before, after        *gateway.OrderKey // the page's key from next/prev links
 	Problem              string
 }
 
@@ -235,7 +236,27 @@ func filters(q url.Values) (gateway.OrderQuery, *listData) {
 	oq.OrderNumber = d.Num
 	d.Page, _ = strconv.Atoi(q.Get("page"))
 	d.Page = max(d.Page, 1)
+	d.before, d.after = parseKey(q.Get("before")), parseKey(q.Get("after"))
 	return oq, d
+}
+
+// formatKey writes an order's list position for next/prev links: created (unix ms) and id.
+func formatKey(k *gateway.OrderKey) string {
+	return strconv.FormatInt(k.Created.UnixMilli(), 10) + "." + strconv.FormatInt(k.ID, 10)
+}
+
+// parseKey reads formatKey's form; anything else is no key (the first page).
+func parseKey(s string) *gateway.OrderKey {
+	ms, id, ok := strings.Cut(s, ".")
+	if !ok {
+		return nil
+	}
+	m, err1 := strconv.ParseInt(ms, 10, 64)
+	n, err2 := strconv.ParseInt(id, 10, 64)
+	if err1 != nil || err2 != nil || m < 0 || n < 0 {
+		return nil
+	}
+	return &gateway.OrderKey{Created: time.UnixMilli(m).UTC(), ID: n}
 }
 
 func parseDay(s string) (time.Time, bool) {
@@ -248,8 +269,9 @@ func parseDay(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-// query writes the filters back as a query string, with a page number.
-func (d *listData) query(page int) string {
+// query writes the filters back as a query string, with a page number and the key of the
+// page's neighbour (key "before" or "after").
+func (d *listData) query(page int, key string, at *gateway.OrderKey) string {
 	v := url.Values{}
 	for k, val := range map[string]string{"from": d.From, "to": d.To, "state": d.State, "ordernumber": d.Num} {
 		if val != "" {
@@ -258,26 +280,55 @@ func (d *listData) query(page int) string {
 	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
+		if at != nil {
+			v.Set(key, formatKey(at))
+		}
 	}
 	return v.Encode()
 }
 
+// orderList pages by key: next links carry the last row's key (before=), prev links the
+// first row's (after=); page= only numbers the page. A page= without a key (an old link)
+// still works by offset.
 func (h *Handler) orderList(w http.ResponseWriter, r *http.Request, c *monitorCtx) {
 	oq, d := filters(r.URL.Query())
-	oq.Offset, oq.Limit = (d.Page-1)*PageSize, PageSize+1
+	oq.Limit = PageSize + 1
+	switch {
+	case d.before != nil:
+		oq.Before = d.before
+	case d.after != nil:
+		oq.After = d.after
+	default:
+		oq.Offset = (d.Page - 1) * PageSize
+	}
 	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
+	if err == nil && oq.After != nil && len(orders) <= PageSize {
+		// Back at the newest orders: show the first page, full.
+		d.Page, oq.After = 1, nil
+		orders, err = h.Pages.ListOrders(r.Context(), c.m, oq)
+	}
 	if err != nil {
 		h.errorPage(w, r, c.lang, err)
 		return
 	}
-	if len(orders) > PageSize {
+	more := len(orders) > PageSize // an older page follows
+	if oq.After != nil {
+		more = true // we came back from an older page
+		if len(orders) > PageSize {
+			orders = orders[1:] // newest first: the extra row is the newest
+		}
+	} else if more {
 		orders = orders[:PageSize]
-		d.Next = "/monitor/orders?" + d.query(d.Page+1)
 	}
-	if d.Page > 1 {
-		d.Prev = "/monitor/orders?" + d.query(d.Page-1)
+	if more && len(orders) > 0 {
+		d.Next = "/monitor/orders?" + d.query(d.Page+1, "before", gateway.KeyOf(orders[len(orders)-1]))
 	}
-	d.Orders, d.CSV = orders, "/monitor/orders.csv?"+d.query(1)
+	if d.Page > 1 && len(orders) > 0 {
+		d.Prev = "/monitor/orders?" + d.query(d.Page-1, "after", gateway.KeyOf(orders[0]))
+	} else if d.Page > 1 {
+		d.Prev = "/monitor/orders?" + d.query(1, "", nil)
+	}
+	d.Orders, d.CSV = orders, "/monitor/orders.csv?"+d.query(1, "", nil)
 	h.render(w, http.StatusOK, "orders", h.monitorView(c, text(c.lang, "mon.orders"), r, d))
 }
 
@@ -290,23 +341,40 @@ func (h *Handler) monitorView(c *monitorCtx, title string, r *http.Request, data
 		Query: r.URL.RequestURI(), expiry: h.Pages.Gateway.DelayedExpires}
 }
 
-// orderCSV exports the list's selection (every matching order, not just one page).
+// CSVBatch is how many orders the CSV export reads at a time: its memory, whatever the
+// export's size.
+const CSVBatch = 500
+
+// orderCSV exports the list's selection (every matching order, not just one page), streamed
+// in batches by key. An error after the first batch can only cut the download short.
 func (h *Handler) orderCSV(w http.ResponseWriter, r *http.Request, c *monitorCtx) {
 	oq, _ := filters(r.URL.Query())
-	orders, err := h.Pages.ListOrders(r.Context(), c.m, oq)
-	if err != nil {
+	started := false
+	err := h.Pages.EachOrder(r.Context(), c.m, oq, CSVBatch, func(o *gateway.Order) error {
+		if !started {
+			started = true
+			csvHeader(w)
+		}
+		writeCSVRow(w, []string{o.OrderNumber, o.BillNumber, o.Created.Format("02.01.2006 15:04:05"), o.Amount.String(),
+			o.Currency, string(o.State), o.Card.Masked(), o.Card.Brand, o.Card.Holder, o.Customer.LastName,
+			o.Customer.FirstName, o.Customer.Email, o.Comment})
+		return nil
+	})
+	switch {
+	case err != nil && !started:
 		h.errorPage(w, r, c.lang, err)
-		return
+	case err != nil:
+		h.Logger.Error("monitor: CSV export cut short", "merchant_id", c.m.ID, "err", err)
+	case !started:
+		csvHeader(w)
 	}
+}
+
+func csvHeader(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="orders.csv"`)
 	writeCSVRow(w, []string{"ordernumber", "billnumber", "orderdate", "orderamount", "ordercurrency", "orderstate",
 		"meannumber", "meantypename", "cardholder", "lastname", "firstname", "email", "ordercomment"})
-	for _, o := range orders {
-		writeCSVRow(w, []string{o.OrderNumber, o.BillNumber, o.Created.Format("02.01.2006 15:04:05"), o.Amount.String(),
-			o.Currency, string(o.State), o.Card.Masked(), o.Card.Brand, o.Card.Holder, o.Customer.LastName,
-			o.Customer.FirstName, o.Customer.Email, o.Comment})
-	}
 }
 
 // writeCSVRow writes one line of the export: every cell quoted as RFC 4180 says (a quote

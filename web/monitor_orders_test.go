@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -56,22 +57,94 @@ func TestMonitor_OrderList(t *testing.T) {
 	}
 
 	t.Run("paging", func(t *testing.T) {
-		next := attrOf(tag(first.Body, "next"), "href")
-		if next != "/monitor/orders?page=2" {
+		// Keyset links: next carries the last row's key, not an offset.
+		next := html.UnescapeString(attrOf(tag(first.Body, "next"), "href"))
+		key := strings.TrimSuffix(strings.TrimPrefix(next, "/monitor/orders?before="), "&page=2")
+		if !strings.HasPrefix(next, "/monitor/orders?before=") || !strings.HasSuffix(next, "&page=2") || strings.Contains(key, "&") {
 			t.Fatalf("next = %q", next)
 		}
 		second := b.get(next)
 		if got := rows(second.Body); len(got) != 6 || got[5] != e.order(t, e.demo, "mon-00").Order.BillNumber {
 			t.Fatalf("second page: %v", got)
 		}
-		if hasID(second.Body, "next") || attrOf(tag(second.Body, "prev"), "href") != "/monitor/orders?" {
+		if hasID(second.Body, "next") || html.UnescapeString(attrOf(tag(second.Body, "prev"), "href")) != "/monitor/orders?" {
 			t.Fatalf("second page links: next %v prev %q", hasID(second.Body, "next"), attrOf(tag(second.Body, "prev"), "href"))
+		}
+		// An old page-number link still reaches the same rows.
+		if got, want := rows(b.get("/monitor/orders?page=2").Body), rows(second.Body); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("page=2 without a key: %v, want %v", got, want)
+		}
+		// A key from a hand-edited link that matches no row is still a place in the order.
+		if got := rows(b.get("/monitor/orders?before=1.1&page=2").Body); len(got) != 0 {
+			t.Fatalf("before the first millisecond: %d rows", len(got))
 		}
 		if got := rows(b.get("/monitor/orders?page=9").Body); len(got) != 0 {
 			t.Fatalf("past the end: %d rows", len(got))
 		}
 		if got := rows(b.get("/monitor/orders?page=-3").Body); len(got) != 50 {
 			t.Fatalf("page -3: %d rows", len(got))
+		}
+	})
+	t.Run("keyset both ways", func(t *testing.T) {
+		// 56 orders at 7 a page (the store's paging with the handler's rules): forward to the
+		// end by next keys, back to the start by prev keys, every order once each way.
+		all, err := e.pages.ListOrders(context.Background(), e.demo, gateway.OrderQuery{})
+		if err != nil || len(all) != 56 {
+			t.Fatalf("%d orders, %v", len(all), err)
+		}
+		var fwd []string
+		q := gateway.OrderQuery{Limit: 7}
+		for {
+			page, err := e.pages.ListOrders(context.Background(), e.demo, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page {
+				fwd = append(fwd, o.BillNumber)
+			}
+			if len(page) < 7 {
+				break
+			}
+			q.Before = gateway.KeyOf(page[len(page)-1])
+		}
+		var back []string
+		q = gateway.OrderQuery{Limit: 7, After: gateway.KeyOf(all[len(all)-1])}
+		for {
+			page, err := e.pages.ListOrders(context.Background(), e.demo, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for i := len(page) - 1; i >= 0; i-- {
+				back = append(back, page[i].BillNumber)
+			}
+			q.After = gateway.KeyOf(page[0])
+		}
+		for i, o := range all {
+			if fwd[i] != o.BillNumber || back[len(back)-1-i] != o.BillNumber || len(back) != 55 {
+				t.Fatalf("order %d: forward %d orders, back %d", i, len(fwd), len(back))
+			}
+			if i == len(all)-2 {
+				break // back starts after the oldest
+			}
+		}
+		// EachOrder reads the same orders in batches.
+		var each []string
+		err = e.pages.EachOrder(context.Background(), e.demo, gateway.OrderQuery{}, 5, func(o *gateway.Order) error {
+			each = append(each, o.BillNumber)
+			return nil
+		})
+		if err != nil || strings.Join(each, ",") != strings.Join(fwd, ",") {
+			t.Fatalf("EachOrder: %d orders, %v", len(each), err)
+		}
+		// Following prev from the second page returns to the full first page.
+		first := b.get("/monitor/orders")
+		second := b.get(html.UnescapeString(attrOf(tag(first.Body, "next"), "href")))
+		third := b.get(html.UnescapeString(attrOf(tag(second.Body, "prev"), "href")))
+		if strings.Join(rows(third.Body), ",") != strings.Join(rows(first.Body), ",") {
+			t.Fatal("prev from the second page is not the first page")
 		}
 	})
 	t.Run("filters", func(t *testing.T) {

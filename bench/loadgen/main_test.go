@@ -120,3 +120,53 @@ func TestParseSystemStat(t *testing.T) {
 		t.Error("no cpu line: want an error")
 	}
 }
+
+func TestParseOpenSSLSpeed(t *testing.T) {
+	out := "Forked child 0\n+R1:1234:2048:10.00\nGot: +F2:2:2048:0.000187:0.000010 from 0\n" +
+		"version: 3.0.22\n                  sign    verify    sign/s verify/s\n" +
+		"rsa 2048 bits 0.000187s 0.000010s   5336.0  97123.3\n"
+	if got, ok := parseOpenSSLSpeed([]byte(out)); !ok || got != 5336.0 {
+		t.Fatalf("parseOpenSSLSpeed = %v, %v; want 5336, true", got, ok)
+	}
+	if _, ok := parseOpenSSLSpeed([]byte("rsa 4096 bits 0.1s 0.1s 10.0 100.0\n")); ok {
+		t.Fatal("a 4096-bit line was read as rsa2048")
+	}
+}
+
+// TestSchedule: an open load schedules exactly the requests whose start falls before the
+// deadline, in order, one gap apart, and then closes.
+func TestSchedule(t *testing.T) {
+	start := time.Now()
+	ticks := make(chan time.Time, 1000)
+	schedule(ticks, 1000, start, start.Add(30*time.Millisecond)) // gap 1ms
+	var n int
+	prev := start.Add(-time.Millisecond)
+	for tk := range ticks {
+		if got := tk.Sub(prev); got != time.Millisecond {
+			t.Fatalf("tick %d: %v after the previous, want 1ms", n, got)
+		}
+		prev = tk
+		n++
+	}
+	if n != 30 {
+		t.Fatalf("%d ticks, want 30", n)
+	}
+}
+
+// TestResult_Merge: interleaved slices add up to one result, percentiles over every latency.
+func TestResult_Merge(t *testing.T) {
+	var a, b result
+	a.collect(time.Second, 3, 1, [][]time.Duration{{1, 2, 3, 4}}, &errSamples{})
+	b.collect(time.Second, 5, 0, [][]time.Duration{{5, 6, 7, 8, 100}}, &errSamples{})
+	a.merge(b)
+	if a.OK != 8 || a.Errors != 1 || a.Requests != 9 || a.Elapsed != 2*time.Second || a.RPS != 4 {
+		t.Fatalf("merged %+v", a)
+	}
+	if a.P50 != 5 || a.P99 != 100 || a.Max != 100 {
+		t.Fatalf("p50 %v p99 %v max %v", a.P50, a.P99, a.Max)
+	}
+	a.merge(result{Failed: "boom"})
+	if a.Failed != "boom" {
+		t.Fatal("a failed slice does not fail the scenario")
+	}
+}

@@ -77,22 +77,24 @@ func printReport(w io.Writer, rep *report) {
 	}
 	fmt.Fprintf(w, "  (%% of one core over the measured phase, %d CPUs = %d%%; other = every other process on the machine)\n",
 		rep.NumCPU, 100*rep.NumCPU)
+	fmt.Fprintln(w, "  (server is the process doing the work, the plain handler's for plain*; openssl-rsa2048 has no CPU row;")
+	fmt.Fprintln(w, "   the sign-* scenarios sign inside loadgen)")
 	if rep.LoadBefore != "" {
 		fmt.Fprintf(w, "  load average before %s, after %s\n", rep.LoadBefore, rep.LoadAfter)
 	}
 
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "%-26s %9s  %-8s %s\n", "ratio", "value", "target", "")
+	fmt.Fprintf(w, "%-34s %9s  %-8s %s\n", "ratio", "value", "target", "")
 	for _, rt := range rep.Ratios {
 		if !rt.Valid {
-			fmt.Fprintf(w, "%-26s %9s  %-8s %s\n", rt.Name, "n/a", rt.Target, "n/a")
+			fmt.Fprintf(w, "%-34s %9s  %-8s %s\n", rt.Name, "n/a", rt.Target, "n/a")
 			continue
 		}
 		verdict := "BELOW"
 		if rt.Pass {
 			verdict = "PASS"
 		}
-		fmt.Fprintf(w, "%-26s %9.2f  %-8s %s\n", rt.Name, rt.Value, rt.Target, verdict)
+		fmt.Fprintf(w, "%-34s %9.2f  %-8s %s\n", rt.Name, rt.Value, rt.Target, verdict)
 	}
 	if rep.PeakRSSKiB > 0 || rep.HWMKiB > 0 {
 		fmt.Fprintf(w, "  server RSS: peak VmRSS sampled under load %.1f MiB, VmHWM %.1f MiB\n",

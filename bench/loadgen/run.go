@@ -9,8 +9,11 @@ import (
 	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
+
+	"soapgate/signer"
 )
 
 type ratio struct {
@@ -66,35 +69,52 @@ func run(cfg config) int {
 	fmt.Fprintf(os.Stderr, "loadgen: run %s, %d clients, %s per scenario, %d CPUs\n",
 		rep.RunID, cfg.conc, cfg.dur, rep.NumCPU)
 
-	// a. plain net/http baseline in its own process, same client/body/concurrency as orderstate.
+	// Every figure is compared with its baseline measured in turn with it: a group's
+	// scenarios run a slice of the duration each, in turn, cfg.rounds times, so that load
+	// from other work on the machine falls on both sides of each ratio alike.
+	group := func(runs ...func(config) result) []*result {
+		var out []*result
+		for _, r := range interleaved(cfg, runs) {
+			out = append(out, add(r))
+		}
+		return out
+	}
 	osBody := orderstateBody("bench-os-" + rep.RunID)
-	if child, err := startPlainChild(); err != nil {
+	httpRun := func(name, url string, pid int, body func(int64) []byte, check func(int, []byte) error, rate float64) func(config) result {
+		return func(c config) result {
+			return runHTTP(c, client, scenario{name: name, url: url, body: body, check: check, rate: rate}, &counter, pid)
+		}
+	}
+	plainPID, plainURL := 0, ""
+	child, err := startPlainChild()
+	if err != nil {
 		add(result{Name: "plain", Failed: err.Error()})
 	} else {
-		s := startRSSSampler(child.cmd.Process.Pid, 100*time.Millisecond)
-		r := runHTTP(cfg, client, scenario{
-			name:  "plain",
-			url:   "http://" + child.addr + orderstatePath,
-			body:  func(int64) []byte { return osBody },
-			check: checkFirstcodeZero,
-		}, &counter, child.cmd.Process.Pid)
-		rep.PlainRSSKiB = s.stop()
-		r.PeakRSSKiB = rep.PlainRSSKiB
-		child.stop()
-		add(r)
+		defer child.stop()
+		plainPID, plainURL = child.cmd.Process.Pid, "http://"+child.addr+orderstatePath
 	}
-	client.CloseIdleConnections()
+	plain := func(rate float64) func(config) result {
+		name := "plain"
+		if rate > 0 {
+			name = "plain-half"
+		}
+		return httpRun(name, plainURL, plainPID, func(int64) []byte { return osBody }, checkFirstcodeZero, rate)
+	}
 
-	// b. raw SQLite single-row commits.
-	add(runSQLiteCommit(cfg))
-
-	// c., d. the server.
 	if cfg.url == "" {
-		fmt.Fprintln(os.Stderr, "loadgen: no -url, skipping orderstate, silentpay and page")
+		fmt.Fprintln(os.Stderr, "loadgen: no -url, running the baselines only")
+		if plainURL != "" {
+			group(plain(0))
+		}
+		add(runSQLiteCommit(cfg))
 	} else {
 		overall := startRSSSampler(cfg.pid, 50*time.Millisecond)
+		var plainRSS *rssSampler
+		if plainPID > 0 {
+			plainRSS = startRSSSampler(plainPID, 100*time.Millisecond)
+		}
 
-		// c. orderstate: one approved payment first.
+		// a. orderstate and orderresult of one approved order, beside the plain handler.
 		on := "bench-os-" + rep.RunID
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 		status, body, err := soapPost(ctx, client, cfg.url+silentpayPath, silentpayBody(on))
@@ -102,31 +122,45 @@ func run(cfg config) int {
 		if err == nil {
 			err = checkApproved(status, body)
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			add(result{Name: "orderstate", Failed: "setup silentpay " + on + ": " + err.Error()})
-		} else {
-			s := startRSSSampler(cfg.pid, 50*time.Millisecond)
-			r := runHTTP(cfg, client, scenario{
-				name:  "orderstate",
-				url:   cfg.url + orderstatePath,
-				body:  func(int64) []byte { return osBody },
-				check: checkFirstcodeZero,
-			}, &counter, cfg.pid)
-			r.PeakRSSKiB = s.stop()
-			add(r)
+		case plainURL == "":
+			add(result{Name: "orderstate", Failed: "no plain baseline"})
+		default:
+			rs := group(plain(0),
+				httpRun("orderstate", cfg.url+orderstatePath, cfg.pid, func(int64) []byte { return osBody }, checkFirstcodeZero, 0),
+				httpRun("orderresult", cfg.url+orderresultPath, cfg.pid, func(int64) []byte { return orderresultBody(on) }, checkFirstcodeZero, 0))
+			// b. latency at half orderstate's rate, an open load, on both.
+			if half := rs[1].RPS / 2; half > 0 && rs[1].Failed == "" {
+				hs := group(httpRun("orderstate-half", cfg.url+orderstatePath, cfg.pid, func(int64) []byte { return osBody }, checkFirstcodeZero, half),
+					plain(half))
+				hs[0].Note = fmt.Sprintf("open load at %.0f req/s (half of orderstate), latency from the scheduled start", half)
+				hs[1].Note = "the plain handler at orderstate-half's rate"
+			}
+		}
+		if plainRSS != nil {
+			rep.PlainRSSKiB = plainRSS.stop()
+			child.stop()
 		}
 
-		// d. silentpay: a new ordernumber per request.
+		// c. RSA: crypto/rsa against the server's signer, in this process.
+		if std, chosen, err := signKeys(cfg.keyPath); err != nil {
+			add(result{Name: "sign-crypto-rsa", Failed: err.Error()})
+		} else {
+			rs := group(func(c config) result { return runSign(c, "sign-crypto-rsa", std) },
+				func(c config) result { return runSign(c, "sign-chosen", chosen) })
+			rs[0].Note = "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"
+			rs[1].Note = "the same with the server's signer: " + signer.Backend(chosen)
+		}
+
+		// d. silentpay (a new ordernumber per request) beside OpenSSL's own RSA-2048
+		// signatures, its ceiling, and raw single-row SQLite commits.
 		prefix := "bench-sp-" + rep.RunID + "-"
-		s := startRSSSampler(cfg.pid, 50*time.Millisecond)
-		r := runHTTP(cfg, client, scenario{
-			name:  "silentpay",
-			url:   cfg.url + silentpayPath,
-			body:  func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) },
-			check: checkApproved,
-		}, &counter, cfg.pid)
-		r.PeakRSSKiB = s.stop()
-		add(r)
+		group(runOpenSSLSpeed,
+			httpRun("silentpay", cfg.url+silentpayPath, cfg.pid,
+				func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) }, checkApproved, 0),
+			runSQLiteCommit)
 
 		// e. page: payment-page payments, order.cfm → card submit → redirect (page.go).
 		add(runPage(cfg, rep.RunID, &counter))
@@ -161,7 +195,50 @@ func run(cfg config) int {
 		rep.Ratios = append(rep.Ratios, rt)
 	}
 	ratioOf("orderstate/plain", "orderstate", "plain", fmt.Sprintf(">= %.2f", targetOrderstateVsPlain), targetOrderstateVsPlain)
+	p99 := ratio{Name: "orderstate-half p99 ms", Target: fmt.Sprintf("< %.0f", targetHalfP99ms)}
+	if r := byName["orderstate-half"]; r != nil && r.Failed == "" && r.OK > 0 {
+		p99.Value, p99.Valid = r.P99ms, true
+		p99.Pass = p99.Value < targetHalfP99ms
+	}
+	rep.Ratios = append(rep.Ratios, p99)
+	p99p := ratio{Name: "p99 orderstate/plain @half", Target: "info"}
+	if a, b := byName["orderstate-half"], byName["plain-half"]; a != nil && b != nil && a.Failed == "" && b.Failed == "" && b.P99 > 0 {
+		p99p.Value, p99p.Valid, p99p.Pass = float64(a.P99)/float64(b.P99), true, true
+	}
+	rep.Ratios = append(rep.Ratios, p99p)
+	ratioOf("orderresult/orderstate", "orderresult", "orderstate", fmt.Sprintf(">= %.2f", targetOrderresultVsState), targetOrderresultVsState)
+	ratioOf("sign chosen/crypto-rsa", "sign-chosen", "sign-crypto-rsa", ">= 1.00", 1)
+	ratioOf("silentpay/openssl-rsa2048", "silentpay", "openssl-rsa2048", fmt.Sprintf(">= %.2f", targetSilentpayVsRSA), targetSilentpayVsRSA)
 	ratioOf("silentpay/sqlite-commit", "silentpay", "sqlite-commit", fmt.Sprintf(">= %.2f", targetSilentpayVsCommit), targetSilentpayVsCommit)
+	// The same per CPU-second of the process doing the work (the server; the plain
+	// handler's own process; openssl; loadgen itself for the sign scenarios): on a machine
+	// shared with other work these hold where requests per second swing with the load.
+	perCPU := func(r *result) float64 {
+		switch {
+		case r == nil || r.Failed != "":
+			return 0
+		case r.ServerCPU > 0:
+			return float64(r.OK) / r.ServerCPU.Seconds()
+		case strings.HasPrefix(r.Name, "sign-") && r.ClientCPU > 0:
+			return float64(r.OK) / r.ClientCPU.Seconds()
+		}
+		return 0
+	}
+	cpuRatio := func(name, a, b string, min float64) {
+		rt := ratio{Name: name, Target: fmt.Sprintf(">= %.2f", min)}
+		if va, vb := perCPU(byName[a]), perCPU(byName[b]); va > 0 && vb > 0 {
+			rt.Value, rt.Valid = va/vb, true
+			rt.Pass = rt.Value >= min
+		}
+		rep.Ratios = append(rep.Ratios, rt)
+	}
+	cpuRatio("orderstate/plain per CPU-s", "orderstate", "plain", targetOrderstateVsPlain)
+	cpuRatio("orderresult/orderstate per CPU-s", "orderresult", "orderstate", targetOrderresultVsState)
+	cpuRatio("sign chosen/crypto-rsa per CPU-s", "sign-chosen", "sign-crypto-rsa", 1)
+	// A payment's CPU against one signature's with the same signer: how much of a payment
+	// is its RSA signature, whatever share of the machine the server got.
+	cpuRatio("silentpay/sign-chosen per CPU-s", "silentpay", "sign-chosen", targetSilentpayVsRSA)
+
 	rssPeak := max(rep.PeakRSSKiB, rep.HWMKiB)
 	rss := ratio{Name: "peak server RSS MiB", Target: fmt.Sprintf("< %.0f", targetRSSMiB)}
 	if rssPeak > 0 {

@@ -23,6 +23,15 @@ func orderstateBody(ordernumber string) []byte {
 		`</ws:orderstate>`)
 }
 
+func orderresultBody(ordernumber string) []byte {
+	return envelope(`<ws:orderresult xmlns:ws="` + wsNS + `">` +
+		`<merchant_id>` + merchantID + `</merchant_id>` +
+		`<login>` + login + `</login>` +
+		`<password>` + password + `</password>` +
+		`<ordernumber>` + ordernumber + `</ordernumber>` +
+		`</ws:orderresult>`)
+}
+
 func silentpayBody(ordernumber string) []byte {
 	return envelope(`<ws:silentpay xmlns:ws="` + wsNS + `">` +
 		`<merchant_id>` + merchantID + `</merchant_id>` +

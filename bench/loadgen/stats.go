@@ -35,12 +35,13 @@ type result struct {
 	ClientCPUSec float64       `json:"client_cpu_s,omitempty"`
 	// Whole machine over the measured phase (from /proc/stat): busy CPU time of every
 	// process, and time CPUs sat idle waiting for I/O.
-	SystemCPU    time.Duration `json:"-"`
-	IOWait       time.Duration `json:"-"`
-	SystemCPUSec float64       `json:"system_cpu_s,omitempty"`
-	IOWaitSec    float64       `json:"iowait_s,omitempty"`
-	Max          time.Duration `json:"-"`
-	MaxMs        float64       `json:"max_ms"`
+	SystemCPU    time.Duration   `json:"-"`
+	IOWait       time.Duration   `json:"-"`
+	SystemCPUSec float64         `json:"system_cpu_s,omitempty"`
+	IOWaitSec    float64         `json:"iowait_s,omitempty"`
+	Max          time.Duration   `json:"-"`
+	MaxMs        float64         `json:"max_ms"`
+	lat          []time.Duration // every latency, sorted (kept to merge interleaved slices)
 }
 
 // measureCPU charges the machine's CPU use during fn to r.
@@ -81,6 +82,7 @@ func (r *result) collect(elapsed time.Duration, ok, bad int64, lats [][]time.Dur
 
 func (r *result) finish(lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	r.lat = lat
 	r.P50 = percentile(lat, 50)
 	r.P99 = percentile(lat, 99)
 	r.P50ms = ms(r.P50)

@@ -21,7 +21,7 @@ var (
 )
 
 // binary builds cmd/soapgate once per test run, for tests that need a real process to kill.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "soapgate-bin")
@@ -49,7 +49,7 @@ type process struct {
 	log *strings.Builder
 }
 
-func startProcess(t *testing.T, cfgPath string, env ...string) *process {
+func startProcess(t testing.TB, cfgPath string, env ...string) *process {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,7 +78,7 @@ func startProcess(t *testing.T, cfgPath string, env ...string) *process {
 
 // writeConfig writes a copy of testConfig with merchant 700001 notifying url, keys by
 // absolute path.
-func writeConfig(t *testing.T, url string) string {
+func writeConfig(t testing.TB, url string) string {
 	t.Helper()
 	data, err := os.ReadFile(testConfig)
 	if err != nil {
@@ -118,6 +118,19 @@ func TestNotify_SurvivesKill9(t *testing.T) {
 	_, doc := ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "kill-1"))
 	bill := text(t, doc, "//order/billnumber")
 	rc.wait(t, 1)
+	// Kill once the failed attempt is recorded: an attempt in flight at the kill would be
+	// repeated only after its claim's lease ran out.
+	waitFor(t, "the failed attempt to be recorded", func() bool {
+		list := exec.Command(binary(t), "notifications", "list", "--state", "pending", "--config", cfg)
+		list.Env = append(os.Environ(), env...)
+		out, _ := list.CombinedOutput()
+		for _, line := range strings.Split(string(out), "\n") {
+			if f := strings.Fields(line); len(f) >= 7 && f[3] == bill && f[6] == "1" {
+				return true
+			}
+		}
+		return false
+	})
 	if err := p.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown code runs
 		t.Fatal(err)
 	}

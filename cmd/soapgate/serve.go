@@ -153,7 +153,9 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	} else if n > 0 {
 		logger.Info("settled interrupted payments", "count", n)
 	}
-	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: signer.New(key), Acquirer: proc},
+	rsaSigner := signer.New(key)
+	logger.Info("gateway RSA signatures", "backend", rsaSigner.Backend())
+	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: rsaSigner, Acquirer: proc},
 		CertPEM: certPEM, Ping: a.DB.Ping, Health: a.health(), Logger: logger,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
 		Limiter: auth.NewLimiter(nil)}
