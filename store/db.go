@@ -41,7 +41,7 @@ type DB struct {
 	OnCommit func(size int, d time.Duration)
 
 	w, r    *sql.DB       // on PostgreSQL one pool: r == w
-	pg      bool          // PostgreSQL: no writer goroutine, no cache, serializable transactions
+	pg      bool          // PostgreSQL: no writer goroutine, no cache, transactions that lock what they read (postgres.go)
 	cache   *orderCache   // nil on PostgreSQL
 	leases  *pgLeases     // PostgreSQL only
 	kick    chan struct{} // a commit queued notifications

@@ -152,7 +152,7 @@ func MigrationNames() ([]string, error) {
 	return names, nil
 }
 
-// updatePG runs fn in a serializable transaction, again from the start when PostgreSQL
+// updatePG runs fn in a write transaction that locks what it reads, again from the start when PostgreSQL
 // reports that a concurrent transaction made it fail.
 func (db *DB) updatePG(ctx context.Context, fn func(gateway.Tx) error) error {
 	db.mu.RLock()
