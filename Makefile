@@ -14,10 +14,13 @@ run: build
 	./$(BIN) serve --config config.yaml
 
 # Every test: unit, end-to-end over HTTP, the generated-code staleness check and the
-# third-party SOAP clients (python3-zeep, PHP SoapClient; .ci/run installs them).
+# third-party SOAP clients (python3-zeep, PHP SoapClient; .ci/run installs them). The store's
+# tests and the end-to-end suite then run again on PostgreSQL (a private cluster the tests
+# start; Debian's postgresql package, which .ci/run installs).
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
+	SOAPGATE_TEST_STORE=postgres $(GO) test -count=1 -timeout 20m ./store/ ./cmd/soapgate/
 
 test-short:
 	$(GO) test -short ./...
@@ -49,9 +52,12 @@ fuzz:
 	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzApplyScheduleRequest -fuzztime $(FUZZTIME)
 	$(GO) test ./gateway/ -run '^$$' -fuzz FuzzParseChequeItems -fuzztime $(FUZZTIME)
 
+# The end-to-end benchmarks run on SQLite, then on PostgreSQL (fsync on) with one and with
+# three gateways on one database: payments/s and reads/s side by side, in one run.
 bench:
 	$(GO) test ./signer/ ./store/ ./server/ -run '^$$' -bench . -benchmem
 	$(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
+	SOAPGATE_TEST_STORE=postgres PGTEST_DURABLE=1 $(GO) test ./cmd/soapgate/ -run '^$$' -bench . -benchtime 3s
 	scripts/bench.sh
 
 # Per-request cost at 10^4, 10^5 and 10^6 seeded orders, each size against 10^4 in the same

@@ -23,9 +23,9 @@ import (
 type Config struct {
 	Listen   string `mapstructure:"listen"`
 	Database struct {
-		Driver string `mapstructure:"driver"` // sqlite (PostgreSQL: planned, issue 15)
-		Path   string `mapstructure:"path"`
-		URL    string `mapstructure:"url"`
+		Driver string `mapstructure:"driver"` // sqlite (one process) | postgres (one or several)
+		Path   string `mapstructure:"path"`   // the SQLite file
+		URL    string `mapstructure:"url"`    // the PostgreSQL database: postgres://user:pass@host:5432/db
 	} `mapstructure:"database"`
 	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
 	// for every absolute URL it writes: WSDL soap:address and payment links.
@@ -198,11 +198,17 @@ func (c *Config) validate() error {
 	if c.Clock != "real" && c.Clock != "test" {
 		errs = append(errs, fmt.Errorf("clock must be real or test, not %q", c.Clock))
 	}
-	if c.Database.Path == "" {
-		errs = append(errs, errors.New("database.path is empty"))
-	}
-	if c.Database.Driver != "sqlite" {
-		errs = append(errs, fmt.Errorf("database.driver %q is not supported by this version (sqlite; postgres is planned)", c.Database.Driver))
+	switch c.Database.Driver {
+	case "sqlite":
+		if c.Database.Path == "" {
+			errs = append(errs, errors.New("database.path is empty"))
+		}
+	case "postgres":
+		if strings.TrimSpace(c.Database.URL) == "" {
+			errs = append(errs, errors.New("database.url is empty: database.driver postgres needs a URL such as postgres://user:pass@host:5432/soapgate"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("database.driver must be sqlite or postgres, not %q", c.Database.Driver))
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls.cert_file and tls.key_file are set together"))

@@ -64,7 +64,8 @@ func TestLoad_Errors(t *testing.T) {
 		// A typo must not leave a security setting at its default.
 		"unknown merchant key": {"merchants:\n" + merchant("1", "    request_signatur: required\n"), "request_signatur"},
 		"unknown top key":      {"listn: x\nmerchants:\n" + merchant("1", ""), "listn"},
-		"postgres not yet":     {"database:\n  driver: postgres\nmerchants:\n" + merchant("1", ""), `database.driver "postgres"`},
+		"postgres needs url":   {"database:\n  driver: postgres\nmerchants:\n" + merchant("1", ""), "database.url is empty"},
+		"unknown driver":       {"database:\n  driver: mysql\nmerchants:\n" + merchant("1", ""), `database.driver must be sqlite or postgres, not "mysql"`},
 		"tls half":             {"tls:\n  cert_file: a.crt\nmerchants:\n" + merchant("1", ""), "tls.cert_file and tls.key_file"},
 		"bad log format":       {"log:\n  format: xml\nmerchants:\n" + merchant("1", ""), "log.format"},
 		"bad public_url":       {"public_url: pay.example.com\nmerchants:\n" + merchant("1", ""), "public_url"},
@@ -118,6 +119,19 @@ func TestLoad_UnknownEnvironmentVariable(t *testing.T) {
 	_, err := config.Load(write(t, "merchants:\n  - id: \"1\"\n    login: l\n    password: p\n"))
 	if err == nil || !strings.Contains(err.Error(), "SOAPGATE_MERCHANTS_0_NOTIFY_URL") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// The environment chooses PostgreSQL without a config edit, as it does the SQLite path.
+func TestLoad_PostgresFromEnvironment(t *testing.T) {
+	t.Setenv("SOAPGATE_DATABASE_DRIVER", "postgres")
+	t.Setenv("SOAPGATE_DATABASE_URL", "postgres://soapgate@db.internal:5432/soapgate")
+	c, err := config.Load(write(t, "merchants:\n  - id: \"1\"\n    login: l\n    password: p\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database.Driver != "postgres" || c.Database.URL != "postgres://soapgate@db.internal:5432/soapgate" {
+		t.Fatalf("database = %+v", c.Database)
 	}
 }
 

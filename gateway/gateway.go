@@ -19,6 +19,8 @@ type Gateway struct {
 	Merchants *Merchants
 	Logger    *slog.Logger
 	Jobs      *Jobs // work that becomes due with time; features register theirs
+	// Leases are set when several processes share the database (leases.go); nil: one process.
+	Leases Leases
 	// DelayedTTL is how long a two-stage payment waits for its confirm before it is voided
 	// (gateway.delayed_ttl); DefaultDelayedTTL when zero.
 	DelayedTTL time.Duration
@@ -145,6 +147,7 @@ func unpaidPage(tx PageTx, o *Order) (*Page, error) {
 func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
 	// The client going away does not stop a payment under way: its outcome is recorded.
 	ctx = context.WithoutCancel(ctx)
+	defer g.hold(ctx, order.ID)()
 	res, err := g.Processor.Authorize(ctx, authRequest(order, g.Clock.Now()))
 	if err != nil {
 		// The order stays In Process and Recover settles it; the client reads it with orderstate.
@@ -152,6 +155,9 @@ func (g *Gateway) Authorize(ctx context.Context, m *Merchant, order *Order, op *
 	}
 	var reply *Reply
 	err = g.Store.Update(ctx, func(tx Tx) (err error) {
+		if reply, err = g.settledElsewhere(tx, order); reply != nil || err != nil {
+			return err
+		}
 		reply, err = g.settle(tx, m, order, op, res, EventPayment)
 		return err
 	})
@@ -213,16 +219,23 @@ func (g *Gateway) settle(tx settleTx, m *Merchant, order *Order, op *Operation, 
 
 // Recover settles payments, confirms and cancels that a crash left In Process: the processor
 // tells what it did. It runs at start-up, before requests are served.
+//
+// With several processes (Leases set) what another live process holds the lease of is left
+// to it; RecoverDue runs the same on each due run, for work older than SettleGrace.
 func (g *Gateway) Recover(ctx context.Context) (int, error) {
-	settled, err := g.recoverPayments(ctx)
+	return g.recover(ctx, 0)
+}
+
+func (g *Gateway) recover(ctx context.Context, grace time.Duration) (int, error) {
+	settled, err := g.recoverPayments(ctx, grace)
 	if err != nil {
 		return settled, err
 	}
-	n, err := g.recoverOps(ctx)
+	n, err := g.recoverOps(ctx, grace)
 	return settled + n, err
 }
 
-func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
+func (g *Gateway) recoverPayments(ctx context.Context, grace time.Duration) (int, error) {
 	var pending []*Order
 	if err := g.Store.View(ctx, func(tx Tx) (err error) {
 		pending, err = tx.OrdersInState(StateInProcess)
@@ -235,8 +248,13 @@ func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 		if o.Card.Ref == "" {
 			continue // a payment-page order that never got a card: it times out instead
 		}
+		release, ok := g.claimInterrupted(ctx, o.ID, o.Updated, grace)
+		if !ok {
+			continue // another live process is paying it
+		}
 		res, err := g.Processor.Settle(ctx, g.settleRequest(ctx, o))
 		if err != nil {
+			release()
 			return settled, fmt.Errorf("settle %s: %w", o.BillNumber, err)
 		}
 		err = g.Store.Update(ctx, func(tx Tx) error {
@@ -259,6 +277,7 @@ func (g *Gateway) recoverPayments(ctx context.Context) (int, error) {
 			_, err = g.settle(tx, m, order, ops[0], res, event)
 			return err
 		})
+		release()
 		if err != nil {
 			return settled, err
 		}

@@ -74,6 +74,9 @@ func (g *Gateway) Confirm(ctx context.Context, m *Merchant, req AmountRequest) (
 	var order *Order
 	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		// The store may run this again after a conflict (PostgreSQL): start from nothing.
+		reply, order, op = nil, nil, nil
+		amount := amount
 		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err
@@ -134,6 +137,9 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 	var order *Order
 	var op *Operation
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		// The store may run this again after a conflict (PostgreSQL): start from nothing.
+		reply, order, op = nil, nil, nil
+		amount := amount
 		o, ops, err := loadOrder(tx, m.ID, bill)
 		if err != nil {
 			return err
@@ -200,6 +206,7 @@ func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*
 // may be moving, and the outcome is recorded whoever waits for it.
 func (g *Gateway) moveMoney(ctx context.Context, m *Merchant, order *Order, op *Operation) (*Reply, error) {
 	ctx = context.WithoutCancel(ctx)
+	defer g.hold(ctx, order.ID)()
 	req := opRequest(order, op)
 	var err error
 	switch req.Op {
@@ -355,7 +362,7 @@ func (g *Gateway) finishOp(tx outcomeTx, m *Merchant, bill string, seq int, done
 
 // recoverOps settles confirms and cancels a crash left In Process: the processor tells
 // whether it moved the money, and the outcome is recorded as if the request had finished.
-func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
+func (g *Gateway) recoverOps(ctx context.Context, grace time.Duration) (int, error) {
 	type job struct {
 		order *Order
 		op    *Operation
@@ -387,15 +394,21 @@ func (g *Gateway) recoverOps(ctx context.Context) (int, error) {
 		if m == nil {
 			return settled, fmt.Errorf("order %s: merchant %s is no longer configured", j.order.BillNumber, j.order.MerchantID)
 		}
+		release, ok := g.claimInterrupted(ctx, j.order.ID, j.op.Created, grace)
+		if !ok {
+			continue // another live process is moving the money
+		}
 		req := opRequest(j.order, j.op)
 		done, err := g.Processor.SettleOp(ctx, req)
 		if err != nil {
+			release()
 			return settled, fmt.Errorf("settle %s %s: %w", req.Op, j.op.ExtBillNumber(j.order), err)
 		}
 		err = g.Store.Update(ctx, func(tx Tx) error {
 			_, err := g.finishOp(tx, m, j.order.BillNumber, j.op.Seq, done)
 			return err
 		})
+		release()
 		if err != nil {
 			return settled, err
 		}

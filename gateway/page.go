@@ -326,6 +326,7 @@ func (p *Pages) Verify(ctx context.Context, id, token, code string) (*Reply, err
 	var op *Operation
 	var reply *Reply
 	err := g.Store.Update(ctx, func(tx Tx) error {
+		reply = nil // the store may run this again after a conflict (PostgreSQL)
 		var page *Page
 		var err error
 		if page, order, op, m, err = p.takeToken(tx, id, token, PageIssuer); err != nil {

@@ -7,7 +7,10 @@ import (
 
 // Store keeps orders and operations. Update runs fn in one durable write transaction: when
 // Update returns nil, everything fn wrote is committed and synced; when fn fails, nothing it
-// wrote remains. The store may commit several callers' fns together (group commit).
+// wrote remains. The store may commit several callers' fns together (group commit), and may
+// run fn again from the start when a concurrent writer made its transaction fail (PostgreSQL:
+// a deadlock between processes): fn reads and writes only through tx, and sets what it hands
+// back to its caller afresh on each run.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error

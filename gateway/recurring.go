@@ -134,6 +134,7 @@ func (g *Gateway) Recurrent(ctx context.Context, m *Merchant, req RecurringPayRe
 		refusal error
 	)
 	err = g.Store.Update(ctx, func(tx Tx) error {
+		refusal = nil // the store may run this again after a conflict (PostgreSQL)
 		initial, s, err := loadSeries(tx, m.ID, bill)
 		if err != nil {
 			return err
@@ -180,6 +181,9 @@ func mitRequest(o *Order, c *RecurringCharge, now time.Time) AuthRequest {
 func (g *Gateway) chargeMIT(ctx context.Context, m *Merchant, order *Order, op *Operation, c *RecurringCharge, settleOnly bool) (*Reply, error) {
 	var res AuthResult
 	var err error
+	if !settleOnly { // a settlement holds the lease already (finishInFlight)
+		defer g.hold(ctx, order.ID)()
+	}
 	if settleOnly {
 		res, err = g.Processor.Settle(ctx, mitRequest(order, c, order.Created))
 	} else {
@@ -190,6 +194,9 @@ func (g *Gateway) chargeMIT(ctx context.Context, m *Merchant, order *Order, op *
 	}
 	var reply *Reply
 	err = g.Store.Update(ctx, func(tx Tx) (err error) {
+		if reply, err = g.settledElsewhere(tx, order); reply != nil || err != nil {
+			return err
+		}
 		reply, err = g.settle(tx, m, order, op, res, EventRecurring)
 		return err
 	})

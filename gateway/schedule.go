@@ -442,6 +442,13 @@ func (g *Gateway) finishInFlight(ctx context.Context, sc *Schedule) error {
 	if err != nil {
 		return err
 	}
+	if order.State == StateInProcess {
+		release, ok := g.claimInterrupted(ctx, order.ID, order.Created, SettleGrace)
+		if !ok {
+			return nil // the process that claimed the charge is still making it
+		}
+		defer release()
+	}
 	m := g.Merchants.Get(order.MerchantID)
 	if order.State != StateInProcess || len(ops) == 0 || m == nil {
 		return g.Store.Update(ctx, func(tx Tx) error {

@@ -1,5 +1,8 @@
-// Package store keeps soapgate's state in SQLite: WAL, foreign keys, synchronous=FULL,
-// embedded migrations, and one writer that batches concurrent commands into shared commits.
+// Package store keeps soapgate's state in SQLite (WAL, foreign keys, synchronous=FULL, one
+// writer that batches concurrent commands into shared commits) or, for several processes on
+// one database, in PostgreSQL (postgres.go). Both run the same SQL through database/sql,
+// with embedded migrations: migrations/NNN_name.sql for SQLite and a file of the same name
+// in migrations/postgres/ for PostgreSQL.
 package store
 
 import (
@@ -9,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -19,7 +21,7 @@ import (
 	"soapgate/gateway"
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
 // DefaultMaxBatch is how many write commands share one commit at most.
@@ -38,8 +40,10 @@ type DB struct {
 	// duration (for /metrics).
 	OnCommit func(size int, d time.Duration)
 
-	w, r    *sql.DB
-	cache   *orderCache
+	w, r    *sql.DB       // on PostgreSQL one pool: r == w
+	pg      bool          // PostgreSQL: no writer goroutine, no cache, transactions that lock what they read (postgres.go)
+	cache   *orderCache   // nil on PostgreSQL
+	leases  *pgLeases     // PostgreSQL only
 	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}
@@ -119,14 +123,13 @@ func (db *DB) migrate() error {
 	if _, err := db.w.Exec(`CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY)`); err != nil {
 		return err
 	}
-	names, err := migrations.ReadDir("migrations")
+	names, err := MigrationNames()
 	if err != nil {
 		return err
 	}
-	sort.Slice(names, func(i, j int) bool { return names[i].Name() < names[j].Name() })
-	for _, e := range names {
-		if err := db.migrateOne(e.Name()); err != nil {
-			return fmt.Errorf("migration %s: %w", e.Name(), err)
+	for _, name := range names {
+		if err := db.migrateOne(name); err != nil {
+			return fmt.Errorf("migration %s: %w", name, err)
 		}
 	}
 	return nil
@@ -176,11 +179,18 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	db.once.Do(func() { close(db.closing) })
 	db.wg.Wait()
+	if db.pg {
+		db.leases.close()
+		return db.w.Close()
+	}
 	return errors.Join(db.w.Close(), db.r.Close())
 }
 
 // Update queues fn for the writer and waits for the commit that holds it.
 func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
+	if db.pg {
+		return db.updatePG(ctx, fn)
+	}
 	req := &writeReq{fn: fn, done: make(chan error, 1)}
 	// Queueing under the shared lock means a command is either refused or queued before
 	// Close stops the writer, which answers everything queued: no caller waits forever.
@@ -202,6 +212,9 @@ func (db *DB) Update(ctx context.Context, fn func(gateway.Tx) error) error {
 
 // View runs fn in a read transaction on the reader pool.
 func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
+	if db.pg {
+		return db.viewPG(ctx, fn)
+	}
 	lt := &lazyTx{ctx: ctx, db: db.r, cache: db.cache}
 	defer lt.close()
 	return fn(&txn{q: lt, lazy: lt, cache: db.cache})
@@ -212,6 +225,7 @@ func (db *DB) View(ctx context.Context, fn func(gateway.Tx) error) error {
 type lazyTx struct {
 	ctx   context.Context
 	db    *sql.DB
+	opts  *sql.TxOptions
 	cache *orderCache
 	epoch uint64 // the cache's epoch before the snapshot: what the transaction reads may be cached at it
 	tx    *sql.Tx
@@ -222,8 +236,10 @@ func (l *lazyTx) begin() error {
 	if l.tx == nil && l.err == nil {
 		// Read before the snapshot (SQLite takes it at the first read, after this): a commit
 		// after the snapshot bumps the epoch, so a fill from an older snapshot is dropped.
-		l.epoch = l.cache.current()
-		l.tx, l.err = l.db.BeginTx(l.ctx, nil)
+		if l.cache != nil {
+			l.epoch = l.cache.current()
+		}
+		l.tx, l.err = l.db.BeginTx(l.ctx, l.opts)
 	}
 	return l.err
 }

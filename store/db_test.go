@@ -3,18 +3,30 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"soapgate/gateway"
+	"soapgate/internal/pgtest"
 	"soapgate/store"
 )
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// open opens a fresh store: SQLite, or PostgreSQL when SOAPGATE_TEST_STORE=postgres (make
+// test runs this package's tests both ways).
 func open(t *testing.T) *store.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "db", "s.db"))
+	var db *store.DB
+	var err error
+	if pgtest.Postgres() {
+		db, err = store.OpenPostgres(pgtest.NewDatabase(t))
+	} else {
+		db, err = store.Open(filepath.Join(t.TempDir(), "db", "s.db"))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -45,15 +45,15 @@ func (t *txn) InsertNotification(n *gateway.Notification) error {
 	if err != nil {
 		return err
 	}
-	res, err := t.q.Exec(`INSERT INTO notifications (merchant_id, order_id, billnumber, event, state, attempts, next_at, created, payload)
+	id, err := t.insertID(`INSERT INTO notifications (merchant_id, order_id, billnumber, event, state, attempts, next_at, created, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, n.MerchantID, n.OrderID, n.BillNumber, n.Event, n.State, n.Attempts,
 		millis(n.NextAt), millis(n.Created), string(payload))
 	if err != nil {
 		return err
 	}
 	t.outboxed = true
-	n.ID, err = res.LastInsertId()
-	return err
+	n.ID = id
+	return nil
 }
 
 // claimable is the condition under which a notification may be claimed: pending, due at now

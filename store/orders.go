@@ -22,6 +22,8 @@ type querier interface {
 // order cache; a write transaction records the ordernumbers it touches to invalidate them.
 type txn struct {
 	q         querier
+	pg        bool    // PostgreSQL: RETURNING id, ON CONFLICT for a taken billnumber
+	write     bool    // a PostgreSQL write transaction: reads lock (postgres.go)
 	lazy      *lazyTx // a read transaction's querier: it knows the cache epoch of its snapshot
 	cache     *orderCache
 	touched   map[cacheKey]struct{}
@@ -131,6 +133,11 @@ func (t *txn) Orders(merchantID string, w gateway.Window) ([]*gateway.Order, err
 }
 
 func (t *txn) OrderHoldingMoney(merchantID, orderNumber string) (*gateway.Order, error) {
+	// Every new payment under an ordernumber asks this first: with several processes, the
+	// lock makes the second wait for the first's commit and then see its order.
+	if err := t.lockKey("ordernumber", merchantID, orderNumber); err != nil {
+		return nil, err
+	}
 	return scanOrder(t.q.QueryRow(qOrderHoldingMoney, merchantID, orderNumber))
 }
 
@@ -144,26 +151,47 @@ func (t *txn) OrderByID(id int64) (*gateway.Order, error) {
 
 func (t *txn) InsertOrder(o *gateway.Order) error {
 	c, k := o.Customer, o.Card
-	res, err := t.q.Exec(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
+	// On PostgreSQL a failed statement aborts the transaction, so a taken billnumber must not
+	// be an error there: ON CONFLICT DO NOTHING returns no id instead, and the caller draws again.
+	conflict := ""
+	if t.pg {
+		conflict = ` ON CONFLICT (billnumber) DO NOTHING`
+	}
+	id, err := t.insertID(`INSERT INTO orders (billnumber, merchant_id, ordernumber, amount, currency, comment,
 		firstname, lastname, middlename, email, mobilephone, ipaddress, state, two_stage, testmode,
 		captured, refunded, card_bin, card_last4, card_brand, card_exp_month, card_exp_year,
 		card_holder, card_ref, created, updated, last_seq,
 		address, homephone, workphone, fax, country, state_region, city, zip)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`+conflict,
 		o.BillNumber, o.MerchantID, o.OrderNumber, o.Amount, o.Currency, o.Comment,
 		c.FirstName, c.LastName, c.MiddleName, c.Email, c.MobilePhone, c.IPAddress, o.State, o.TwoStage, o.TestMode,
 		o.Captured, o.Refunded, k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref,
 		millis(o.Created), millis(o.Updated), o.LastSeq,
 		c.Address, c.HomePhone, c.WorkPhone, c.Fax, c.Country, c.State, c.City, c.Zip)
 	t.touch(o)
-	if isUnique(err, "orders.billnumber") {
+	if isUnique(err, "orders.billnumber") || (t.pg && errors.Is(err, sql.ErrNoRows)) {
 		return gateway.ErrBillTaken
 	}
 	if err != nil {
 		return err
 	}
-	o.ID, err = res.LastInsertId()
-	return err
+	o.ID = id
+	return nil
+}
+
+// insertID runs an INSERT into a table with an id column and returns the new row's id:
+// LastInsertId on SQLite, RETURNING id on PostgreSQL (whose driver has no LastInsertId).
+func (t *txn) insertID(query string, args ...any) (int64, error) {
+	if t.pg {
+		var id int64
+		err := t.q.QueryRow(query+` RETURNING id`, args...).Scan(&id)
+		return id, err
+	}
+	res, err := t.q.Exec(query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.LastInsertId()
 }
 
 func (t *txn) UpdateOrder(o *gateway.Order) error {
@@ -213,7 +241,7 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 	if op.ExternalRefundID != "" {
 		ext = op.ExternalRefundID
 	}
-	res, err := t.q.Exec(`INSERT INTO operations (order_id, seq, type, state, amount, currency, responsecode,
+	id, err := t.insertID(`INSERT INTO operations (order_id, seq, type, state, amount, currency, responsecode,
 		message, customermessage, recommendation, approvalcode, external_refund_id, ipaddress, created)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		op.OrderID, op.Seq, op.Type, op.State, op.Amount, op.Currency, op.ResponseCode, op.Message,
@@ -222,7 +250,7 @@ func (t *txn) InsertOperation(op *gateway.Operation) error {
 	if err != nil {
 		return err
 	}
-	op.ID, err = res.LastInsertId()
+	op.ID = id
 	return err
 }
 

@@ -40,13 +40,10 @@ func (t *txn) InsertReceipt(r *gateway.Receipt) error {
 	if err != nil {
 		return fmt.Errorf("receipt lines: %w", err)
 	}
-	res, err := t.q.Exec(`INSERT INTO receipts (order_id, op_seq, kind, total, taxation_system, items, fiscal_sign, fiscal_time)
+	id, err := t.insertID(`INSERT INTO receipts (order_id, op_seq, kind, total, taxation_system, items, fiscal_sign, fiscal_time)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, r.OrderID, r.OpSeq, r.Kind, r.Total, r.TaxationSystem, string(items),
 		r.FiscalSign, millis(r.FiscalTime))
-	if err != nil {
-		return err
-	}
-	r.ID, err = res.LastInsertId()
+	r.ID = id
 	return err
 }
 

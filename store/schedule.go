@@ -45,17 +45,14 @@ func (t *txn) querySchedules(query string, args ...any) ([]*gateway.Schedule, er
 }
 
 func (t *txn) InsertSchedule(s *gateway.Schedule) error {
-	res, err := t.q.Exec(`INSERT INTO schedules (merchant_id, series_order_id, billnumber, amount, currency,
+	id, err := t.insertID(`INSERT INTO schedules (merchant_id, series_order_id, billnumber, amount, currency,
 		description, start, period_length, period_type, end_at, retry_count, retry_period_ms, state, next_k, next_n,
 		retry, next_run, in_flight, attempts, last_code, created, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		s.MerchantID, s.SeriesOrderID, s.BillNumber, s.Amount, s.Currency, s.Description, millis(s.Plan.Start),
 		s.Plan.Length, s.Plan.Unit, msOrZero(s.Plan.End), s.RetryCount, s.RetryPeriod.Milliseconds(), s.State,
 		s.NextK, s.NextN, s.Retry, millis(s.NextRun), s.InFlight, s.Attempts, s.LastCode, millis(s.Created), millis(s.Updated))
-	if err != nil {
-		return err
-	}
-	s.ID, err = res.LastInsertId()
+	s.ID = id
 	return err
 }
 

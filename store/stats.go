@@ -108,7 +108,7 @@ func (db *DB) Writable(ctx context.Context) error {
 	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM migrations`).Scan(&applied); err != nil {
 		return fmt.Errorf("read migrations: %w", err)
 	}
-	names, err := migrations.ReadDir("migrations")
+	names, err := MigrationNames()
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ type NotificationStats struct {
 func (db *DB) NotificationStats(ctx context.Context) (NotificationStats, error) {
 	var s NotificationStats
 	var oldest sql.NullInt64
-	err := db.r.QueryRowContext(ctx, `SELECT count(*), min(created) FROM notifications WHERE state = ?`,
+	err := db.r.QueryRowContext(ctx, db.dialect(`SELECT count(*), min(created) FROM notifications WHERE state = ?`),
 		string(gateway.NotifyPending)).Scan(&s.Pending, &oldest)
 	if err != nil {
 		return s, fmt.Errorf("notification backlog: %w", err)

@@ -22,14 +22,11 @@ func scanSavedCard(s scanner) (*gateway.SavedCard, error) {
 
 func (t *txn) InsertSavedCard(c *gateway.SavedCard) error {
 	k := c.Card
-	res, err := t.q.Exec(`INSERT INTO saved_cards (token, merchant_id, customer_number, order_id, card_bin,
+	id, err := t.insertID(`INSERT INTO saved_cards (token, merchant_id, customer_number, order_id, card_bin,
 		card_last4, card_brand, card_exp_month, card_exp_year, card_holder, card_ref, active, created, updated)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.Token, c.MerchantID, c.CustomerNumber, c.OrderID,
 		k.Bin, k.Last4, k.Brand, k.ExpMonth, k.ExpYear, k.Holder, k.Ref, c.Active, millis(c.Created), millis(c.Updated))
-	if err != nil {
-		return err
-	}
-	c.ID, err = res.LastInsertId()
+	c.ID = id
 	return err
 }
 
@@ -47,6 +44,11 @@ func (t *txn) SavedCard(merchantID, token string) (*gateway.SavedCard, error) {
 }
 
 func (t *txn) SavedCards(merchantID, customerNumber string) ([]*gateway.SavedCard, error) {
+	// A payment saves its card unless this list has it: with several processes, two payments
+	// of one customer must not both find it missing.
+	if err := t.lockKey("cards", merchantID, customerNumber); err != nil {
+		return nil, err
+	}
 	rows, err := t.q.Query(`SELECT `+savedCardColumns+` FROM saved_cards
 		WHERE merchant_id = ? AND customer_number = ? AND active = 1 ORDER BY id`, merchantID, customerNumber)
 	if err != nil {

@@ -29,6 +29,9 @@ func backupCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if cfg.Database.Driver == "postgres" {
+				return fmt.Errorf("backup copies a SQLite database; back up PostgreSQL with its own tools (pg_dump -Fc, or pg_basebackup with WAL archiving)")
+			}
 			db := cfg.Resolve(cfg.Database.Path)
 			if err := store.Backup(cmd.Context(), db, to); err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 // passes integrity_check, holds every payment acknowledged before the backup began, and a
 // server restored from it answers for them.
 func TestBackup_WhilePaying(t *testing.T) {
+	sqliteOnly(t)
 	ts := startServer(t)
 	var (
 		mu    sync.Mutex
@@ -130,6 +131,7 @@ func TestBackup_WhilePaying(t *testing.T) {
 }
 
 func TestBackup_Refuses(t *testing.T) {
+	sqliteOnly(t)
 	ts := startServer(t)
 	dir := t.TempDir()
 	existing := filepath.Join(dir, "existing.db")

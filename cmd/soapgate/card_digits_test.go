@@ -1,12 +1,9 @@
 package main
 
 import (
-	"database/sql"
 	"strings"
 	"testing"
 	"unicode"
-
-	_ "github.com/mattn/go-sqlite3"
 )
 
 func digitCount(s string) int {
@@ -43,11 +40,7 @@ func TestAttack_ShortCardNumbers(t *testing.T) {
 		}
 	}
 	ts.Stop()
-	db, err := sql.Open("sqlite3", ts.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openRawDB(t, ts)
 	var bin, last4 string
 	if err := db.QueryRow(`SELECT card_bin, card_last4 FROM orders WHERE ordernumber = 'c4222222222222'`).Scan(&bin, &last4); err != nil {
 		t.Fatal(err)

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"soapgate/gateway"
-	"soapgate/store"
 )
 
 // TestDurability_RestartKeepsOrdersAndSettlesInterruptedPayments restarts the server on the
@@ -22,10 +21,7 @@ func TestDurability_RestartKeepsOrdersAndSettlesInterruptedPayments(t *testing.T
 	ts.soap(t, "/charge/charge.cfm", "charge", with("billnumber", bill, "amount", "30.00", "currency", "RUB"))
 	ts.Stop()
 
-	db, err := store.Open(ts.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openTestStore(t, ts)
 	now := time.Now().UTC()
 	for _, c := range []struct{ num, ref string }{{"crash-ok", "tp_ok_1"}, {"crash-dec", "tp_d51_2"}} {
 		o := &gateway.Order{BillNumber: "90000000000000" + c.num[len(c.num)-2:], MerchantID: "700001", OrderNumber: c.num,

@@ -2,21 +2,85 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/beevik/etree"
 
 	"soapgate/config"
+	"soapgate/internal/pgtest"
+	"soapgate/store"
 )
+
+// TestMain stops the private PostgreSQL cluster a run on PostgreSQL started.
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// pgDatabases maps each test database path to the PostgreSQL database that stands in for it
+// when the suite runs on PostgreSQL (SOAPGATE_TEST_STORE=postgres), so that a test that
+// restarts the server on the same path finds the same database.
+var pgDatabases sync.Map
+
+// pgDatabaseFor returns the PostgreSQL database of a test database path, creating it once.
+func pgDatabaseFor(t testing.TB, dbPath string) string {
+	t.Helper()
+	if u, ok := pgDatabases.Load(dbPath); ok {
+		return u.(string)
+	}
+	u, _ := pgDatabases.LoadOrStore(dbPath, pgtest.NewDatabase(t))
+	return u.(string)
+}
+
+// sqliteOnly skips a test of a SQLite-only feature (the file's backup, its damage) in the
+// PostgreSQL pass; the SQLite pass runs it.
+func sqliteOnly(t *testing.T) {
+	t.Helper()
+	if pgtest.Postgres() {
+		t.Skip("a SQLite feature: runs in the SQLite pass")
+	}
+}
+
+// openRawDB opens the test server's database with database/sql, for a test that checks
+// what is stored, column by column (SQL without placeholders reads the same on both).
+func openRawDB(t testing.TB, ts *testServer) *sql.DB {
+	t.Helper()
+	driver, name := "sqlite3", ts.DBPath
+	if pgtest.Postgres() {
+		driver, name = "pgx", pgDatabaseFor(t, ts.DBPath)
+	}
+	db, err := sql.Open(driver, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// openTestStore opens the database a test server ran on, beside or after it.
+func openTestStore(t testing.TB, ts *testServer) *store.DB {
+	t.Helper()
+	var db *store.DB
+	var err error
+	if pgtest.Postgres() {
+		db, err = store.OpenPostgres(pgDatabaseFor(t, ts.DBPath))
+	} else {
+		db, err = store.Open(ts.DBPath)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
 
 // testServer is the real gateway on a free port with a temporary database.
 type testServer struct {
@@ -53,6 +117,10 @@ func startServerWith(t testing.TB, dbPath string, configure func(*config.Config)
 func startServerFrom(t testing.TB, configPath, dbPath string, configure func(*config.Config)) *testServer {
 	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
+	if pgtest.Postgres() {
+		t.Setenv("SOAPGATE_DATABASE_DRIVER", "postgres")
+		t.Setenv("SOAPGATE_DATABASE_URL", pgDatabaseFor(t, dbPath))
+	}
 	cfg, err := config.Load(configPath)
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,6 @@ func rootCmd() *cobra.Command {
 	}
 	addVersion(root) // version.go
 	root.AddCommand(serveCmd(), notificationsCmd(), sinkCmd(), keygenCmd(), signCmd())
-	root.AddCommand(configCmd(), backupCmd())
+	root.AddCommand(configCmd(), backupCmd(), dbCmd())
 	return root
 }

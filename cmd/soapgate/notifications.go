@@ -21,7 +21,6 @@ import (
 	"soapgate/notify"
 	"soapgate/processor"
 	"soapgate/signer"
-	"soapgate/store"
 	"soapgate/wire"
 )
 
@@ -235,14 +234,16 @@ func withGateway(path string, fn func(*gateway.Gateway) error) error {
 	if err != nil {
 		return err
 	}
-	dbPath := cfg.Resolve(cfg.Database.Path)
-	if _, err := os.Stat(dbPath); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("database %s does not exist (check database.path or SOAPGATE_DATABASE_PATH)", dbPath)
+	if cfg.Database.Driver != "postgres" {
+		dbPath := cfg.Resolve(cfg.Database.Path)
+		if _, err := os.Stat(dbPath); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("database %s does not exist (check database.path or SOAPGATE_DATABASE_PATH)", dbPath)
+			}
+			return fmt.Errorf("database %s: %w", dbPath, err)
 		}
-		return fmt.Errorf("database %s: %w", dbPath, err)
 	}
-	db, err := store.Open(dbPath)
+	db, _, err := openStore(cfg, false)
 	if err != nil {
 		return err
 	}

@@ -106,6 +106,7 @@ func TestNotificationsCLI(t *testing.T) {
 	}
 	missing := filepath.Join(t.TempDir(), "nope", "missing.db")
 	t.Setenv("SOAPGATE_DATABASE_PATH", missing)
+	t.Setenv("SOAPGATE_DATABASE_DRIVER", "sqlite") // a missing file: in the PostgreSQL pass too
 	for _, args := range [][]string{{"list"}, {"show", "1"}, {"replay", "1"}} {
 		_, err := cli(t, append(append([]string{"notifications"}, args...), "--config", testConfig)...)
 		if err == nil || !strings.Contains(err.Error(), "does not exist") {

@@ -120,6 +120,9 @@ func (a *App) banner(addr net.Addr) {
 	if err != nil {
 		dbPath = cfg.Resolve(cfg.Database.Path)
 	}
+	if cfg.Database.Driver == "postgres" {
+		dbPath = databaseName(cfg)
+	}
 	metrics := base + "/metrics"
 	if a.ops != nil {
 		metrics = "http://" + hostPort(a.ops.ln.Addr()) + "/metrics"

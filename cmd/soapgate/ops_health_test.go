@@ -111,6 +111,7 @@ func TestStart_Refusals(t *testing.T) {
 		{"last page", func(n int) int { return n - 4096 + 8 }, func(n int) int { return n }, "quick_check"},
 	} {
 		t.Run("damaged database: "+damage.name, func(t *testing.T) {
+			sqliteOnly(t)
 			path := filepath.Join(t.TempDir(), "damaged.db")
 			ts := startServerAt(t, path)
 			for i := range 40 {

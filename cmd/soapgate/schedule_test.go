@@ -14,7 +14,6 @@ import (
 	"soapgate/config"
 	"soapgate/gateway"
 	"soapgate/processor"
-	"soapgate/store"
 )
 
 func clockNow(t *testing.T, ts *testServer) time.Time {
@@ -246,10 +245,7 @@ func TestSchedule_RestartMidRunChargesNothingTwice(t *testing.T) {
 	ts.Stop()
 
 	// A due run that dies after claiming the first occurrence.
-	db, err := store.Open(ts.DBPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := openTestStore(t, ts)
 	cfg, err := config.Load(testConfig)
 	if err != nil {
 		t.Fatal(err)

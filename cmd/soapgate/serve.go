@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"sync"
@@ -108,17 +109,8 @@ func Open(cfg *config.Config, logger *slog.Logger) (*App, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway.cert: %w", err)
 	}
-	dbPath := cfg.Resolve(cfg.Database.Path)
-	if err := store.CheckFolder(dbPath); err != nil { // exists, and takes new files
-		return nil, err
-	}
-	lock, err := store.LockForServe(dbPath)
+	db, lock, err := openStore(cfg, true)
 	if err != nil {
-		return nil, err
-	}
-	db, err := store.Open(dbPath)
-	if err != nil {
-		lock.Release()
 		return nil, err
 	}
 	app := &App{Config: cfg, DB: db, Logger: logger, lock: lock, Metrics: server.NewMetrics(), Build: server.ReadBuildInfo()}
@@ -149,8 +141,13 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	}
 	proc := processor.Test{}
 	gw := &gateway.Gateway{Store: a.DB, Processor: a.Metrics.Processor(proc), Clock: clock, Merchants: merchants,
-		Logger: logger, Jobs: &gateway.Jobs{}, DelayedTTL: cfg.Gateway.DelayedTTL}
+		Logger: logger, Jobs: &gateway.Jobs{}, DelayedTTL: cfg.Gateway.DelayedTTL, Leases: a.DB.Leases()}
 	a.Gateway = gw
+	if gw.Leases != nil {
+		// Several processes may share the database: what one of them leaves In Process when
+		// it dies is settled by the others as it becomes due, not only at a start.
+		gw.Jobs.Add(gateway.JobFunc(gw.RecoverDue))
+	}
 	if n, err := gw.Recover(context.Background()); err != nil {
 		return fmt.Errorf("settle interrupted payments: %w", err)
 	} else if n > 0 {
@@ -271,6 +268,45 @@ func (a *App) Close() error {
 	a.Logger.Info("shutdown complete: database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds(),
 		"at", time.Now().UTC().Format(time.RFC3339Nano))
 	return err
+}
+
+// openStore opens the configured store. A serving process on SQLite first takes the file's
+// serve lock (one process per file); on PostgreSQL several processes share the database and
+// the database serialises them, so there is no lock to take.
+func openStore(cfg *config.Config, serve bool) (*store.DB, *store.ServeLock, error) {
+	if cfg.Database.Driver == "postgres" {
+		db, err := store.OpenPostgres(cfg.Database.URL)
+		return db, nil, err
+	}
+	dbPath := cfg.Resolve(cfg.Database.Path)
+	if err := store.CheckFolder(dbPath); err != nil { // exists, and takes new files
+		return nil, nil, err
+	}
+	var lock *store.ServeLock
+	if serve {
+		var err error
+		if lock, err = store.LockForServe(dbPath); err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := store.Open(dbPath)
+	if err != nil {
+		lock.Release()
+		return nil, nil, err
+	}
+	return db, lock, nil
+}
+
+// databaseName is what the log says of the database: the SQLite file, or the PostgreSQL
+// URL without its password.
+func databaseName(cfg *config.Config) string {
+	if cfg.Database.Driver != "postgres" {
+		return cfg.Resolve(cfg.Database.Path)
+	}
+	if u, err := url.Parse(cfg.Database.URL); err == nil && u.Scheme != "" {
+		return u.Redacted()
+	}
+	return "postgres (connection string)"
 }
 
 // refusedLog logs connections closed over a cap at most once a second, with how many were
