@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"runtime"
 	"context"
 	"fmt"
 	"io"
@@ -10,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"

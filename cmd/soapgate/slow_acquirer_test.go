@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/beevik/etree"
 
@@ -95,12 +94,9 @@ func TestSlowAcquirer_ConfirmDoesNotHoldUpOtherMerchants(t *testing.T) {
 		pwg.Add(1)
 		go func() {
 			defer pwg.Done()
-			start := time.Now()
+			// No clock here: that these are answered while the confirm is still in flight
+			// (checked below by order of events) is what shows they did not wait for it.
 			res := ts.post(t, "/pay/silentpay.cfm", "text/xml", envelope("silentpay", other("ordernumber", "fast-"+string(rune('a'+i)))))
-			// Well under the slow card's 5 s, however loaded the machine.
-			if d := time.Since(start); d > 3*time.Second {
-				t.Errorf("payment %d took %s while the slow confirm was in flight", i, d)
-			}
 			answers <- answerOf(res.Body)
 		}()
 	}
