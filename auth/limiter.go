@@ -4,6 +4,7 @@
 package auth
 
 import (
+	"context"
 	"strconv"
 	"sync"
 	"time"
@@ -24,9 +25,22 @@ const (
 	MaxTracked = 100_000
 )
 
+// Shared keeps the counters where several gateway processes see the same ones (the
+// PostgreSQL store): failures counted by one process refuse the address at every other.
+// A key's count restarts from one when its latest failure is window old or older.
+type Shared interface {
+	AuthFailures(ctx context.Context, keys ...string) (n []int, last []time.Time, err error)
+	AddAuthFailure(ctx context.Context, now time.Time, window time.Duration, keys ...string) error
+	ForgetAuthFailures(ctx context.Context, keys ...string) error
+}
+
+// SharedTimeout bounds each round trip to the shared counters.
+const SharedTimeout = 5 * time.Second
+
 // Limiter counts failures. The zero value is not usable; call NewLimiter.
 type Limiter struct {
 	now     func() time.Time
+	shared  Shared // nil: the tables in memory below (one process)
 	mu      sync.Mutex // orders a check-then-update on one entry; the caches lock themselves
 	byLogin *lru.Cache[string, *count]
 	byAddr  *lru.Cache[string, *count]
@@ -47,11 +61,27 @@ func NewLimiter(now func() time.Time) *Limiter {
 	return &Limiter{now: now, byLogin: byLogin, byAddr: byAddr}
 }
 
+// NewSharedLimiter returns a limiter whose counters live in shared, for several processes
+// on one database. When shared cannot be read, Wait answers a second's wait: the address
+// is refused rather than let through uncounted.
+func NewSharedLimiter(now func() time.Time, shared Shared) *Limiter {
+	l := NewLimiter(now)
+	l.shared = shared
+	return l
+}
+
+// Address keys are kept apart from login keys in a shared table by their prefix.
+func addrKey(addr string) string { return "addr " + addr }
+
 func loginKey(login, addr string) string { return strconv.Quote(login) + " " + addr }
 
 // Wait is how long addr must wait before login may be tried again from it; 0 when it may
 // be tried now. A refused attempt is not a failure: no password was checked.
 func (l *Limiter) Wait(login, addr string) time.Duration {
+	if l.shared != nil {
+		wait, _ := l.sharedWait(login, addr)
+		return wait
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -80,8 +110,32 @@ func block(k int) time.Duration {
 	return min(FirstBlock<<min(k-1, 10), Window)
 }
 
+// sharedWait is Wait on the shared counters; known tells whether login had failures from
+// addr (so that a success has something to forget).
+func (l *Limiter) sharedWait(login, addr string) (wait time.Duration, known bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), SharedTimeout)
+	defer cancel()
+	n, last, err := l.shared.AuthFailures(ctx, loginKey(login, addr), addrKey(addr))
+	if err != nil {
+		return time.Second, false
+	}
+	now := l.now()
+	for i, free := range []int{LoginFailures, AddressFailures} {
+		if since := now.Sub(last[i]); n[i] > free && since < Window {
+			wait = max(wait, block(n[i]-free)-since)
+		}
+	}
+	return max(wait, 0), n[0] > 0
+}
+
 // Failed records a failed authentication of login from addr.
 func (l *Limiter) Failed(login, addr string) {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), SharedTimeout)
+		defer cancel()
+		l.shared.AddAuthFailure(ctx, l.now(), Window, loginKey(login, addr), addrKey(addr)) // a lost count is only a count
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
@@ -102,12 +156,18 @@ func bump(c *lru.Cache[string, *count], key string, now time.Time) {
 // Succeeded forgets login's failures from addr; the address's own count stays, so guesses
 // at other logins interleaved with one's own sign-ins are still counted.
 func (l *Limiter) Succeeded(login, addr string) {
+	if l.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), SharedTimeout)
+		defer cancel()
+		l.shared.ForgetAuthFailures(ctx, loginKey(login, addr))
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.byLogin.Remove(loginKey(login, addr))
 }
 
-// Len is the number of entries tracked per table (login+address, address).
+// Len is the number of entries tracked per table (login+address, address) in memory.
 func (l *Limiter) Len() (logins, addrs int) { return l.byLogin.Len(), l.byAddr.Len() }
 
 // Attempt runs check, an authentication of login from addr, under the limits: when addr is
@@ -119,12 +179,20 @@ func (l *Limiter) Attempt(login, addr string, counted bool, check func() error, 
 	if l == nil || !counted {
 		return 0, check()
 	}
-	if wait := l.Wait(login, addr); wait > 0 {
+	wait, known := time.Duration(0), true
+	if l.shared != nil {
+		// One read per authentication; a success writes only when there is a count to
+		// forget, so the services' calls cost no write.
+		wait, known = l.sharedWait(login, addr)
+	} else {
+		wait = l.Wait(login, addr)
+	}
+	if wait > 0 {
 		return wait, nil
 	}
 	err := check()
 	switch {
-	case err == nil:
+	case err == nil && known:
 		l.Succeeded(login, addr)
 	case failed(err):
 		l.Failed(login, addr)

@@ -44,6 +44,7 @@ type DB struct {
 	pg      bool          // PostgreSQL: no writer goroutine, no cache, transactions that lock what they read (postgres.go)
 	cache   *orderCache   // nil on PostgreSQL
 	leases  *pgLeases     // PostgreSQL only
+	shared  *Shared       // PostgreSQL only (shared.go)
 	kick    chan struct{} // a commit queued notifications
 	reqs    chan *writeReq
 	closing chan struct{}
@@ -181,7 +182,7 @@ func (db *DB) Close() error {
 	db.wg.Wait()
 	if db.pg {
 		db.leases.close()
-		return db.w.Close()
+		return errors.Join(db.shared.close(), db.w.Close())
 	}
 	return errors.Join(db.w.Close(), db.r.Close())
 }

@@ -70,9 +70,14 @@ func OpenPostgres(url string) (*DB, error) {
 	pool.SetConnMaxIdleTime(5 * time.Minute)
 	db := &DB{MaxBatch: DefaultMaxBatch, w: pool, r: pool, pg: true, kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), leases: &pgLeases{db: pool}}
+	if db.shared, err = newShared(pool, url); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := db.migratePG(ctx); err != nil {
+		db.shared.close()
 		pool.Close()
 		return nil, fmt.Errorf("open postgres database: %w", err)
 	}

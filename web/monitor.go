@@ -154,7 +154,11 @@ func (h *Handler) signIn(w http.ResponseWriter, r *http.Request) {
 	if h.Auth != nil {
 		h.Auth.Succeeded(login, ip)
 	}
-	s := h.sessions.create(m.ID)
+	s, err := h.sessions.create(m.ID)
+	if err != nil {
+		h.errorPage(w, r, lang, err)
+		return
+	}
 	http.SetCookie(w, h.cookie(r, sessionCookie, s.id, 0))
 	http.SetCookie(w, h.cookie(r, csrfCookie, "", -1))
 	obs.From(r.Context()).SetMerchant(m.ID)

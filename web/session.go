@@ -14,8 +14,10 @@ import (
 	"soapgate/auth"
 )
 
-// Monitor sessions live in memory: a restart signs merchants out, which a sandbox gateway
-// and an operator's console can afford, and nothing about them ever touches the disk.
+// Monitor sessions of one process (SQLite) live in memory: a restart signs merchants out,
+// which a sandbox gateway and an operator's console can afford, and nothing about them ever
+// touches the disk. Several processes on PostgreSQL keep them in the database instead
+// (shared.go), so that any process serves any request.
 const (
 	sessionCookie = "sg_monitor"
 	csrfCookie    = "sg_csrf" // the sign-in form's token, before there is a session
@@ -39,6 +41,16 @@ type flash struct {
 	Message string
 }
 
+// sessionStore keeps the monitor's sessions: sessions in memory, or sharedSessions.
+type sessionStore interface {
+	create(merchant string) (*session, error)
+	get(id string) *session // nil when there is no such unexpired session
+	delete(id string)
+	setFlash(ss *session, f *flash)
+	takeFlash(ss *session) *flash
+	useNonce(ss *session, nonce string) bool // false when the session used it before
+}
+
 type sessions struct {
 	mu sync.Mutex
 	m  map[string]*session
@@ -46,7 +58,7 @@ type sessions struct {
 
 func newSessions() *sessions { return &sessions{m: map[string]*session{}} }
 
-func (s *sessions) create(merchant string) *session {
+func (s *sessions) create(merchant string) (*session, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
@@ -66,7 +78,7 @@ func (s *sessions) create(merchant string) *session {
 	}
 	ss := &session{id: token(32), merchant: merchant, csrf: token(24), expires: now.Add(sessionTTL)}
 	s.m[ss.id] = ss
-	return ss
+	return ss, nil
 }
 
 func (s *sessions) get(id string) *session {
@@ -126,9 +138,11 @@ func (h *Handler) cookie(r *http.Request, name, value string, maxAge int) *http.
 // services' limits (auth.Limiter, which the monitor also obeys): from the third failure on,
 // the next attempt waits 1 s, then 2 s, 4 s … up to 5 minutes. A success forgets only that
 // login from that address; the table keeps the auth.MaxTracked most recent entries.
+// With shared set (several processes) the counts live there instead, under their own prefix.
 type limiter struct {
-	mu sync.Mutex
-	m  *lru.Cache[string, *failures]
+	mu     sync.Mutex
+	m      *lru.Cache[string, *failures]
+	shared auth.Shared
 }
 
 type failures struct {
@@ -151,6 +165,9 @@ func limiterKey(login, ip string) string { return strconv.Quote(login) + " " + i
 
 // wait returns how long the login must still wait before its next attempt from ip.
 func (l *limiter) wait(login, ip string) time.Duration {
+	if l.shared != nil {
+		return l.sharedWait(login, ip)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := limiterKey(login, ip)
@@ -171,6 +188,10 @@ func (l *limiter) wait(login, ip string) time.Duration {
 }
 
 func (l *limiter) fail(login, ip string) {
+	if l.shared != nil {
+		l.sharedFail(login, ip)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	key := limiterKey(login, ip)
@@ -184,6 +205,10 @@ func (l *limiter) fail(login, ip string) {
 }
 
 func (l *limiter) succeed(login, ip string) {
+	if l.shared != nil {
+		l.sharedSucceed(login, ip)
+		return
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.m.Remove(limiterKey(login, ip))

@@ -8,7 +8,7 @@ import (
 
 func TestSessions_CreateGetExpire(t *testing.T) {
 	s := newSessions()
-	a := s.create("700001")
+	a, _ := s.create("700001")
 	if len(a.id) < 40 || len(a.csrf) < 32 || a.id == a.csrf {
 		t.Fatalf("session id %q, csrf %q", a.id, a.csrf)
 	}
@@ -25,7 +25,7 @@ func TestSessions_CreateGetExpire(t *testing.T) {
 	if _, ok := s.m[a.id]; ok {
 		t.Fatal("an expired session is kept")
 	}
-	b := s.create("700001")
+	b, _ := s.create("700001")
 	s.delete(b.id)
 	if s.get(b.id) != nil {
 		t.Fatal("a deleted session is still valid")
@@ -35,12 +35,12 @@ func TestSessions_CreateGetExpire(t *testing.T) {
 func TestSessions_EvictExpiredWhenFull(t *testing.T) {
 	s := newSessions()
 	for i := range maxSessions {
-		ss := s.create(fmt.Sprint(i))
+		ss, _ := s.create(fmt.Sprint(i))
 		if i%2 == 0 {
 			ss.expires = time.Now().Add(-time.Minute)
 		}
 	}
-	live := s.create("new")
+	live, _ := s.create("new")
 	if got, want := len(s.m), maxSessions/2+1; got != want {
 		t.Fatalf("%d sessions after eviction, want %d", got, want)
 	}
@@ -51,7 +51,7 @@ func TestSessions_EvictExpiredWhenFull(t *testing.T) {
 
 func TestSessions_FlashAndNonces(t *testing.T) {
 	s := newSessions()
-	ss := s.create("700001")
+	ss, _ := s.create("700001")
 	if s.takeFlash(ss) != nil {
 		t.Fatal("a flash out of nowhere")
 	}

@@ -51,7 +51,7 @@ type Handler struct {
 	Auth *auth.Limiter
 
 	tmpl     map[string]*template.Template
-	sessions *sessions
+	sessions sessionStore
 	limiter  *limiter
 }
 
