@@ -9,11 +9,25 @@ import (
 
 // TestClock is the sandbox clock of docs/protocol.md#9-sandbox-controls: it stands still between moves, and
 // every move is kept in the database so that a restart resumes where it stood.
+//
+// Several processes on one database share the clock: with Share, Now reads the stored clock
+// each time, so a move another process acknowledged is seen by the next Now here.
 type TestClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	store Store
+	mu     sync.Mutex
+	now    time.Time
+	store  Store
+	shared SettingReader
 }
+
+// SettingReader reads a setting as committed at the moment of the call, outside any
+// transaction (it may be called from inside one).
+type SettingReader interface {
+	ReadSetting(ctx context.Context, name string) (value string, ok bool, err error)
+}
+
+// Share makes Now read the clock that r holds, for several processes on one database;
+// call it before the clock is used.
+func (c *TestClock) Share(r SettingReader) { c.shared = r }
 
 // Both clocks tell the time; the domain's jobs are Jobs.
 var (
@@ -45,8 +59,24 @@ func NewTestClock(ctx context.Context, store Store) (*TestClock, error) {
 	return c, err
 }
 
-// Now is where the clock stands.
+// Now is where the clock stands. Shared, it is the stored clock (the later of it and what
+// this process saw last, should a read fail).
 func (c *TestClock) Now() time.Time {
+	if c.shared != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		v, ok, err := c.shared.ReadSetting(ctx, settingClock)
+		cancel()
+		if err == nil && ok {
+			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+				c.mu.Lock()
+				defer c.mu.Unlock()
+				if t.After(c.now) {
+					c.now = t
+				}
+				return c.now
+			}
+		}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.now

@@ -138,6 +138,9 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 			return fmt.Errorf("test clock: %w", err)
 		}
 		clock = testClock
+		if sh := a.DB.Shared(); sh != nil {
+			testClock.Share(sh) // several processes: each reads the clock any of them moved
+		}
 	}
 	proc := processor.Test{}
 	gw := &gateway.Gateway{Store: a.DB, Processor: a.Metrics.Processor(proc), Clock: clock, Merchants: merchants,
@@ -158,7 +161,7 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 	srv := &server.Server{Gateway: gw, Wire: wire.Mapping{Signer: rsaSigner, Acquirer: proc},
 		CertPEM: certPEM, Ping: a.DB.Ping, Health: a.health(), Logger: logger,
 		PublicURL: cfg.PublicURL, MaxBody: cfg.Limits.BodyBytes, MaxDepth: cfg.Limits.XMLDepth, AdminToken: cfg.Admin.Token, TestClock: testClock,
-		Limiter: auth.NewLimiter(nil)}
+		Limiter: a.limiter()}
 	a.Server = srv
 	var err error
 	if srv.DSig, err = signer.NewXMLSigner(key, certPEM); err != nil {
@@ -206,6 +209,15 @@ func (a *App) wire(merchants *gateway.Merchants, key *rsa.PrivateKey, certPEM []
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	return nil
+}
+
+// limiter counts failed authentications in memory for one process (SQLite), in the database
+// for several (PostgreSQL), so that failures at any process refuse the address at all.
+func (a *App) limiter() *auth.Limiter {
+	if sh := a.DB.Shared(); sh != nil {
+		return auth.NewSharedLimiter(nil, sh)
+	}
+	return auth.NewLimiter(nil)
 }
 
 // Run serves on ln and runs due work in the background until ctx ends, then shuts down

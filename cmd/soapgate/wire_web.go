@@ -20,6 +20,9 @@ func (a *App) wireWeb(mux *http.ServeMux) error {
 	}
 	h.PublicURL = a.Config.PublicURL
 	h.Auth = a.Server.Limiter // one count of failures for the services and the monitor
+	if sh := a.DB.Shared(); sh != nil {
+		h.Share(sh, sh) // several processes: any of them serves any monitor request
+	}
 	// Behind TLS (ours, or a proxy's named by public_url) the monitor's cookie is Secure.
 	h.SecureCookies = a.Config.TLS.CertFile != "" || strings.HasPrefix(a.Config.PublicURL, "https://")
 	h.Register(mux)
