@@ -40,7 +40,7 @@ const SharedTimeout = 5 * time.Second
 // Limiter counts failures. The zero value is not usable; call NewLimiter.
 type Limiter struct {
 	now     func() time.Time
-	shared  Shared // nil: the tables in memory below (one process)
+	shared  Shared     // nil: the tables in memory below (one process)
 	mu      sync.Mutex // orders a check-then-update on one entry; the caches lock themselves
 	byLogin *lru.Cache[string, *count]
 	byAddr  *lru.Cache[string, *count]
