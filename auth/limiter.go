@@ -41,6 +41,7 @@ const SharedTimeout = 5 * time.Second
 type Limiter struct {
 	now     func() time.Time
 	shared  Shared     // nil: the tables in memory below (one process)
+	clean   *clean     // with shared: keys seen without failures lately
 	mu      sync.Mutex // orders a check-then-update on one entry; the caches lock themselves
 	byLogin *lru.Cache[string, *count]
 	byAddr  *lru.Cache[string, *count]
@@ -66,7 +67,7 @@ func NewLimiter(now func() time.Time) *Limiter {
 // is refused rather than let through uncounted.
 func NewSharedLimiter(now func() time.Time, shared Shared) *Limiter {
 	l := NewLimiter(now)
-	l.shared = shared
+	l.shared, l.clean = shared, newClean()
 	return l
 }
 
@@ -113,13 +114,21 @@ func block(k int) time.Duration {
 // sharedWait is Wait on the shared counters; known tells whether login had failures from
 // addr (so that a success has something to forget).
 func (l *Limiter) sharedWait(login, addr string) (wait time.Duration, known bool) {
+	lk, ak := loginKey(login, addr), addrKey(addr)
+	now := l.now()
+	clean, gen := l.clean.has(now, addr, login)
+	if clean {
+		return 0, false
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), SharedTimeout)
 	defer cancel()
-	n, last, err := l.shared.AuthFailures(ctx, loginKey(login, addr), addrKey(addr))
+	n, last, err := l.shared.AuthFailures(ctx, lk, ak)
 	if err != nil {
 		return time.Second, false
 	}
-	now := l.now()
+	if n[0] == 0 && n[1] == 0 {
+		l.clean.add(now, addr, login, gen)
+	}
 	for i, free := range []int{LoginFailures, AddressFailures} {
 		if since := now.Sub(last[i]); n[i] > free && since < Window {
 			wait = max(wait, block(n[i]-free)-since)
@@ -133,6 +142,7 @@ func (l *Limiter) Failed(login, addr string) {
 	if l.shared != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), SharedTimeout)
 		defer cancel()
+		l.clean.failed(addr)
 		l.shared.AddAuthFailure(ctx, l.now(), Window, loginKey(login, addr), addrKey(addr)) // a lost count is only a count
 		return
 	}
