@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"soapgate/internal/pgtest"
 )
@@ -22,7 +23,9 @@ import (
 // request), and kills one with -9 in the middle. Then: every acknowledged operation is in the
 // database as answered, no order holds more captured or refunded than its operations moved,
 // nothing stays In Process (the survivors settled what the dead one had in flight), and every
-// notification is delivered.
+// notification is delivered; a notification the merchant acknowledged twice was acknowledged
+// first to the killed process, for an attempt it held claimed when it was killed (it died
+// before it could record the acknowledgement), never by a survivor.
 func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	if !pgtest.Postgres() {
 		t.Skip("several processes need PostgreSQL: this test runs in the PostgreSQL pass (SOAPGATE_TEST_STORE=postgres; make test)")
@@ -32,9 +35,14 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	}
 	// The merchant's endpoint fails the first attempt of every notification, and every
 	// seventh request besides.
+	// Each process notifies at a path of its own (/p0, /p1, /p2), so the sink knows the sender.
 	var sinkHits atomic.Int64
 	var seenMu sync.Mutex
 	seen := map[string]bool{}
+	ackedTo := map[string][]string{} // notification -> the processes it was acknowledged to, in order
+	var holdP1 atomic.Bool
+	p1InFlight, killed := make(chan struct{}), make(chan struct{})
+	heldOne := false
 	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		f := readFields(string(body))
@@ -47,14 +55,35 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 			http.Error(w, "flapping", http.StatusServiceUnavailable)
 			return
 		}
+		if r.URL.Path == "/p1" && holdP1.Load() {
+			// An attempt of the process about to be killed: it stays in flight across the
+			// kill, and the merchant takes it (as a merchant whose reply is lost would).
+			select {
+			case p1InFlight <- struct{}{}:
+				<-killed
+			default: // one held attempt is enough
+			}
+		}
+		seenMu.Lock()
+		ackedTo[key] = append(ackedTo[key], r.URL.Path)
+		seenMu.Unlock()
 		io.WriteString(w, ackOf(f))
 	}))
 	t.Cleanup(sink.Close)
-	cfg := writeConfig(t, sink.URL)
-	fastRetries(t, cfg)
 	url := pgtest.NewDatabase(t)
 	env := []string{"SOAPGATE_DATABASE_DRIVER=postgres", "SOAPGATE_DATABASE_URL=" + url}
-	procs := []*process{startProcess(t, cfg, env...), startProcess(t, cfg, env...), startProcess(t, cfg, env...)}
+	var procs []*process
+	for i := range 3 {
+		cfg := writeConfig(t, fmt.Sprintf("%s/p%d", sink.URL, i))
+		fastRetries(t, cfg)
+		procs = append(procs, startProcess(t, cfg, env...))
+	}
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	heldAtKill := map[string]bool{} // orders whose notifications the killed process held claimed
 	var dead atomic.Int32 // index+1 of the killed process
 	client := &http.Client{}
 	var next atomic.Int64
@@ -93,10 +122,31 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	worker := func(w int) {
 		for i := range 30 {
 			if w == 0 && i == 10 {
-				// Mid-load: kill one process with work in flight.
+				// Mid-load: kill one process with work in flight, a notification attempt among it.
+				holdP1.Store(true)
+				select {
+				case <-p1InFlight:
+					heldOne = true
+				case <-time.After(waitTimeout): // no attempt came: the kill goes on without one
+				}
 				dead.Store(2)
 				procs[1].cmd.Process.Kill()
 				procs[1].cmd.Wait()
+				close(killed)
+				// Its claims are still in the database (their leases run on): every attempt it
+				// had in flight is among them, since an attempt starts only after its claim.
+				rows, err := db.Query(`SELECT billnumber FROM notifications WHERE claim_owner LIKE $1`,
+					fmt.Sprintf("%%:%d:%%", procs[1].cmd.Process.Pid))
+				if err != nil {
+					t.Error(err)
+				} else {
+					for rows.Next() {
+						var bill string
+						rows.Scan(&bill)
+						heldAtKill[orderOf(bill)] = true
+					}
+					rows.Close()
+				}
 			}
 			sent.Add(1)
 			num := fmt.Sprintf("ld-%d-%d", w, i)
@@ -149,11 +199,6 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 		t.Fatalf("only %d of %d requests answered", answered.Load(), sent.Load())
 	}
 
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
 	countOf := func(q string) int {
 		var n int
 		if err := db.QueryRow(q).Scan(&n); err != nil {
@@ -230,7 +275,33 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	if ordernumbersTwice != 0 {
 		t.Errorf("%d ordernumbers hold two payments", ordernumbersTwice)
 	}
-	t.Logf("%d requests, %d answered, %d orders, %d sink requests", sent.Load(), answered.Load(), orders, sinkHits.Load())
+	// Duplicates only for attempts in flight at the kill: every acknowledgement but a
+	// notification's last went to the killed process, for an order it held a claim of.
+	seenMu.Lock()
+	defer seenMu.Unlock()
+	twice := 0
+	for key, to := range ackedTo {
+		if len(to) < 2 {
+			continue
+		}
+		twice++
+		for _, p := range to[:len(to)-1] {
+			if bill, _, _ := strings.Cut(key, "/"); p != "/p1" || !heldAtKill[orderOf(bill)] {
+				t.Errorf("notification %s acknowledged to %v: a duplicate not from an attempt in flight at the kill (claims then: %v)", key, to, heldAtKill)
+			}
+		}
+	}
+	if heldOne && twice == 0 {
+		t.Error("the attempt held across the kill was acknowledged, yet no survivor sent it again")
+	}
+	t.Logf("%d requests, %d answered, %d orders, %d sink requests, %d notifications acknowledged twice (orders claimed by the killed process: %d; attempt held across the kill: %v)",
+		sent.Load(), answered.Load(), orders, sinkHits.Load(), twice, len(heldAtKill), heldOne)
+}
+
+// orderOf is the order's billnumber of an operation's (billnumber.seq) or an order's.
+func orderOf(bill string) string {
+	order, _, _ := strings.Cut(bill, ".")
+	return order
 }
 
 func pick(s []string) string {
