@@ -84,7 +84,7 @@ func TestScaleOut_ThreeProcessesKill9UnderLoad(t *testing.T) {
 	}
 	defer db.Close()
 	heldAtKill := map[string]bool{} // orders whose notifications the killed process held claimed
-	var dead atomic.Int32 // index+1 of the killed process
+	var dead atomic.Int32           // index+1 of the killed process
 	client := &http.Client{}
 	var next atomic.Int64
 	// call sends a request round-robin to a live process; ok is false when no answer came
