@@ -41,3 +41,32 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParseSOAP is the SOAP request parser alone, on orderstate's envelope.
+func BenchmarkParseSOAP(b *testing.B) {
+	env := []byte(`<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:ws="http://www.paysecure.ru/ws/"><soapenv:Header/><soapenv:Body><ws:orderstate><merchant_id>700001</merchant_id><login>demo_login</login><password>demo_password1</password><ordernumber>bench-1</ordernumber></ws:orderstate></soapenv:Body></soapenv:Envelope>`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := parseSOAP(env, DefaultMaxDepth); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The namespaces of Envelope and Body are resolved from declarations on the element itself
+// or on the Envelope: default namespaces, and a prefix (re)declared on Body, are SOAP too.
+func TestParseSOAP_Namespaces(t *testing.T) {
+	for name, body := range map[string]string{
+		"default namespace":  `<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/"><Body><orderstate xmlns="urn:x"><login>l</login></orderstate></Body></Envelope>`,
+		"prefix on Body":     `<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><b:Body xmlns:b="http://www.w3.org/2003/05/soap-envelope"><orderstate><login>l</login></orderstate></b:Body></e:Envelope>`,
+		"redeclared on Body": `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><orderstate><login>l</login></orderstate></s:Body></s:Envelope>`,
+	} {
+		req, err := parseSOAP([]byte(body), DefaultMaxDepth)
+		if err != nil || req.operation != "orderstate" || req.params["login"] != "l" {
+			t.Errorf("%s: %v %+v", name, err, req)
+		}
+	}
+	if _, err := parseSOAP([]byte(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body xmlns:s="urn:other"><orderstate/></s:Body></s:Envelope>`), DefaultMaxDepth); err == nil {
+		t.Error("a Body whose prefix is redeclared to another namespace was taken as SOAP's")
+	}
+}

@@ -37,6 +37,26 @@ func malformed(format string, args ...any) error {
 // parseSOAP reads an envelope strictly: no DTD or entities, bounded depth, one Body with one
 // child. The child's descendants become parameters by their lowercase local names; nested
 // elements are flattened so a client's wrapper element does not hide its fields.
+// namespaceOf resolves an element's prefix against the xmlns declarations of the element
+// itself (attrs) and then of the Envelope (outer).
+func namespaceOf(prefix string, attrs, outer []xml.Attr) string {
+	for _, decls := range [2][]xml.Attr{attrs, outer} {
+		for _, a := range decls {
+			if (prefix == "" && a.Name.Space == "" && a.Name.Local == "xmlns") || (prefix != "" && a.Name.Space == "xmlns" && a.Name.Local == prefix) {
+				return a.Value
+			}
+		}
+	}
+	return ""
+}
+
+func qname(stack []xml.Name, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return stack[i].Local
+}
+
 func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 	if !utf8.Valid(body) {
 		return nil, malformed("request is not valid UTF-8")
@@ -51,14 +71,19 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 	}
 	req := &soapRequest{params: wire.Params{}}
 	var (
-		stack     []xml.Name // open elements
+		// RawToken, not Token: no namespace maps and copies per element. What Token adds is
+		// done here where it matters: the Envelope's and Body's namespaces are resolved from
+		// the xmlns declarations in scope (only those two elements' namespaces are read), and
+		// each end element must match its start.
+		stack     []xml.Name // open elements, names as written (prefix in Space)
+		envDecls  []xml.Attr // the Envelope's attributes, for prefixes declared there
 		bodies    int
 		children  int // elements directly inside Body
 		text      strings.Builder
 		leafStart = -1 // depth of the element whose text we collect
 	)
 	for {
-		tok, err := d.Token()
+		tok, err := d.RawToken()
 		if err == io.EOF {
 			break
 		}
@@ -79,13 +104,18 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 			}
 			switch {
 			case depth == 0:
-				if t.Name.Local != "Envelope" || (t.Name.Space != nsSOAP11 && t.Name.Space != nsSOAP12) {
+				envDecls = t.Attr
+				ns := namespaceOf(t.Name.Space, t.Attr, nil)
+				if t.Name.Local != "Envelope" || (ns != nsSOAP11 && ns != nsSOAP12) {
 					return nil, malformed("not a SOAP request: the root element must be a SOAP 1.1 or 1.2 Envelope")
 				}
-				req.v12 = t.Name.Space == nsSOAP12
+				req.v12 = ns == nsSOAP12
 			case depth == 1:
-				envNS := stack[0].Space
-				if t.Name.Space != envNS || (t.Name.Local != "Body" && t.Name.Local != "Header") {
+				envNS := nsSOAP11
+				if req.v12 {
+					envNS = nsSOAP12
+				}
+				if namespaceOf(t.Name.Space, t.Attr, envDecls) != envNS || (t.Name.Local != "Body" && t.Name.Local != "Header") {
 					return nil, malformed("unexpected element %s in Envelope", t.Name.Local)
 				}
 				if t.Name.Local == "Body" {
@@ -109,6 +139,9 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 			}
 		case xml.EndElement:
 			depth := len(stack) - 1
+			if depth < 0 || stack[depth] != t.Name {
+				return nil, malformed("request is not well-formed XML: element <%s> closed by </%s>", qname(stack, depth), t.Name.Local)
+			}
 			if leafStart == depth {
 				if err := req.params.Set(t.Name.Local, text.String()); err != nil {
 					return req, err
@@ -119,6 +152,9 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 			}
 			stack = stack[:depth]
 		}
+	}
+	if len(stack) != 0 {
+		return nil, malformed("request is not well-formed XML: unexpected end of input")
 	}
 	if bodies == 0 || req.operation == "" {
 		return nil, malformed("SOAP Body is missing or empty")

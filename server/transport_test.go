@@ -216,6 +216,10 @@ func TestServer_Malformed(t *testing.T) {
 		"invalid UTF-8":          env11 + "<soap:Body><orderstate><login>\xff</login></orderstate></soap:Body></soap:Envelope>",
 		"other charset":          `<?xml version="1.0" encoding="windows-1251"?>` + env11 + `<soap:Body><orderstate/></soap:Body></soap:Envelope>`,
 		"unknown operation":      envelope(false, "orderstatus", creds("700001", "ordernumber", "X")),
+		"mismatched end tag":     env11 + `<soap:Body><orderstate><login>x</password></orderstate></soap:Body></soap:Envelope>`,
+		"unclosed Envelope":      env11 + `<soap:Body><orderstate><login>x</login></orderstate></soap:Body>`,
+		"Body of another NS":     env11 + `<x:Body xmlns:x="urn:other"><orderstate/></x:Body></soap:Envelope>`,
+		"undeclared prefix":      `<s:Envelope><s:Body><orderstate/></s:Body></s:Envelope>`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			res := ts.post(t, "/orderstate/orderstate.cfm", "text/xml; charset=utf-8", body)
