@@ -165,6 +165,10 @@ func TestNotify_BlackHoleBesideHealthyMerchant(t *testing.T) {
 	if most > notify.DefaultPerMerchant {
 		t.Fatalf("the black hole held %d connections at once, want at most %d", most, notify.DefaultPerMerchant)
 	}
+	// A connection closes before its attempt's outcome is committed: wait until every
+	// connection so far (each one notification's first attempt: no retry is due before the
+	// clock moves) is recorded.
+	waitFor(t, "every attempt so far to be recorded", func() bool { return tried(t, ts, "700001") == before })
 	triedBefore := tried(t, ts, "700001")
 	hole.resetMost()
 	ts.advance(t, "1m") // the probe's retry is due: one attempt, one connection
