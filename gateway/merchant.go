@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 
@@ -110,12 +111,14 @@ func NewMerchants(ms []*Merchant) *Merchants {
 // Get returns the merchant with the id, or nil.
 func (r *Merchants) Get(id string) *Merchant { return r.byID[id] }
 
-// All returns every merchant.
+// All returns every merchant, ordered by id (the same order every call: banners, logs and
+// round robins do not depend on map iteration).
 func (r *Merchants) All() []*Merchant {
 	out := make([]*Merchant, 0, len(r.byID))
 	for _, m := range r.byID {
 		out = append(out, m)
 	}
+	slices.SortFunc(out, func(a, b *Merchant) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -25,3 +25,13 @@ func TestAuthenticate_UnknownMerchantCostsABcrypt(t *testing.T) {
 		t.Fatalf("bcrypt merchant: %v", err)
 	}
 }
+
+func TestMerchants_AllInIDOrder(t *testing.T) {
+	ms := NewMerchants([]*Merchant{{ID: "700002"}, {ID: "700001"}, {ID: "700003"}})
+	for range 20 { // map iteration order varies between calls
+		all := ms.All()
+		if all[0].ID != "700001" || all[1].ID != "700002" || all[2].ID != "700003" {
+			t.Fatalf("All() = %s, %s, %s", all[0].ID, all[1].ID, all[2].ID)
+		}
+	}
+}
