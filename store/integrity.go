@@ -131,14 +131,14 @@ func takeMarker(path string, full bool) startCheck {
 		return startCheck{reason: fmt.Sprintf("the marker is unreadable: %v", err)}
 	}
 	if full {
-		return startCheck{reason: "a full check was asked for (database.startup_check: always)"}
+		return startCheck{reason: "a full check was asked for: database.startup_check is always"}
 	}
 	var m marker
 	if err := json.Unmarshal(raw, &m); err != nil {
-		return startCheck{reason: "the marker is not a soapgate marker (not JSON)"}
+		return startCheck{reason: "the marker is not a soapgate marker: not JSON"}
 	}
 	if m.Inode == 0 || m.CtimeNS == 0 || m.StoppedAt.IsZero() || m.CheckedAt.IsZero() {
-		return startCheck{reason: "the marker is not a soapgate marker (fields missing)"}
+		return startCheck{reason: "the marker is not a soapgate marker: fields missing"}
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -149,7 +149,7 @@ func takeMarker(path string, full bool) startCheck {
 		return startCheck{reason: "this system does not show the file's ctime and inode"}
 	}
 	if d := m.diff(now); len(d) > 0 {
-		return startCheck{reason: fmt.Sprintf("the file changed since the clean stop at %s (%s)",
+		return startCheck{reason: fmt.Sprintf("the file changed since the clean stop at %s: %s",
 			m.StoppedAt.UTC().Format(time.RFC3339), strings.Join(d, ", "))}
 	}
 	// A change in the same clock tick as the recorded one would keep its ctime; Close makes
