@@ -72,7 +72,7 @@ func TestStart_IntegrityBanner(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "banner.db")
 	for _, step := range []struct {
 		name, prepare, env string
-		want              []string
+		want               []string
 	}{
 		{"first start", "", "", []string{"full quick_check passed in ", "no marker of a clean stop"}},
 		{"after a clean stop", "", "", []string{"unchanged since clean stop at ", "last full quick_check "}},
