@@ -102,13 +102,13 @@ func run(cfg config) error {
 		}
 	}()
 
-	// Start-up, three rounds, each size in turn: a start with the full quick_check
+	// Start-up, five rounds, each size in turn: a start with the full quick_check
 	// (database.startup_check: always; what the first start on a file, or one after a crash,
 	// costs; the first of them is the first start on the freshly seeded file), a clean stop,
 	// then a start after that clean stop (what an operator's restart costs: the marker of the
 	// clean stop vouches for the file). The banner of each start is read back, so that a
 	// start counted in a row is one that checked as the row says. The last start stays up.
-	for r := 0; r < 3; r++ {
+	for r := 0; r < 5; r++ {
 		for _, s := range sizes {
 			for _, st := range []struct{ name, check, banner string }{
 				{startFull, "always", `integrity="full quick_check passed`},
