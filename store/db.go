@@ -61,6 +61,7 @@ type DB struct {
 	start      startCheck // what Open decided from the marker
 	integrity  Integrity  // how Open came to trust the file
 	verified   bool       // the file passed this Open's check: a clean Close may leave a marker
+	serving    bool       // Options.Serving
 	markerOnce sync.Once
 }
 
@@ -102,7 +103,7 @@ func OpenWith(path string, opt Options) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders), kick: make(chan struct{}, 1),
-		reqs: make(chan *writeReq, 1024), closing: make(chan struct{}), start: start}
+		reqs: make(chan *writeReq, 1024), closing: make(chan struct{}), start: start, serving: opt.Serving}
 	if err := db.init(); err != nil {
 		w.Close()
 		r.Close()

@@ -43,6 +43,11 @@ type Options struct {
 	// FullCheck runs PRAGMA quick_check over the whole file even when a marker of a clean
 	// stop vouches for it (database.startup_check: always).
 	FullCheck bool
+	// Serving: the caller holds the file's serve lock (LockForServe), so no other serve has
+	// it open. Any other Open that finds a non-empty -wal (another process has the file open,
+	// or one died with it open) leaves no marker at its Close, even as the last to close: it
+	// cannot tell whether that process stopped cleanly.
+	Serving bool
 }
 
 // Integrity says how Open came to trust the file's structure (for the start-up banner).
@@ -107,9 +112,10 @@ func (a fileStat) diff(b fileStat) []string {
 
 // startCheck is what Open decided before opening the file.
 type startCheck struct {
-	skip   bool   // the marker vouches: run only the constant-cost check
-	reason string // !skip: why
-	m      marker // skip: the marker that vouched
+	skip    bool   // the marker vouches: run only the constant-cost check
+	reason  string // !skip: why
+	m       marker // skip: the marker that vouched
+	walSeen bool   // a non-empty -wal lay beside the file before this Open
 }
 
 // takeMarker reads the marker beside path and removes it, before SQLite opens the file, and
@@ -117,6 +123,14 @@ type startCheck struct {
 // happens from here on (a crash, a kill -9), no marker vouches for the file until a clean
 // Close writes a new one.
 func takeMarker(path string, full bool) startCheck {
+	c := decide(path, full)
+	if wi, err := os.Stat(path + "-wal"); err == nil && wi.Size() > 0 {
+		c.walSeen = true
+	}
+	return c
+}
+
+func decide(path string, full bool) startCheck {
 	name := path + markerSuffix
 	raw, mst, err := readMarker(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -215,9 +229,11 @@ func (db *DB) check() error {
 // leaveMarker writes the marker after a clean Close, when this Open verified the file and it
 // was the last to close it: SQLite checkpoints and deletes the -wal file when its last
 // connection closes, so a -wal that remains means another process has the file open (a CLI
-// command beside serve, or serve beside a CLI command), and then nothing is written.
+// command beside serve, or serve beside a CLI command), and then nothing is written. Nor
+// when this Open, not a serving one, found a -wal: the process that had the file open then
+// may have died with it (see Options.Serving).
 func (db *DB) leaveMarker() error {
-	if !db.verified {
+	if !db.verified || (db.start.walSeen && !db.serving) {
 		return nil
 	}
 	if _, err := os.Lstat(db.Path + "-wal"); !errors.Is(err, fs.ErrNotExist) {

@@ -234,7 +234,7 @@ func TestOpen_MarkerNotTrusted(t *testing.T) {
 		}, store.Options{}, "the file changed since the clean stop"},
 		{"non-empty -wal", func(t *testing.T, path string) {
 			os.WriteFile(path+"-wal", []byte("left by a process that did not close"), 0o600)
-		}, store.Options{}, "non-empty -wal"},
+		}, store.Options{Serving: true}, "non-empty -wal"},
 		{"full check asked for", func(t *testing.T, path string) {}, store.Options{FullCheck: true}, "asked for"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -354,4 +354,31 @@ func statFields(t *testing.T, fi os.FileInfo) map[string]any {
 	st := fi.Sys().(*syscall.Stat_t)
 	return map[string]any{"size": st.Size, "mtime_ns": st.Mtim.Nano(), "ctime_ns": st.Ctim.Nano(),
 		"inode": uint64(st.Ino), "device": uint64(st.Dev)}
+}
+
+// TestClose_NoMarkerAfterAnOpenBesideAnother: an Open that finds another process's -wal
+// cannot tell whether that process will stop cleanly; closing last, it still writes no
+// marker, unless it is the serving process (which holds the serve lock: the other is a
+// command, and a command's crash leaves the -wal the next start sees).
+func TestClose_NoMarkerAfterAnOpenBesideAnother(t *testing.T) {
+	for _, serving := range []bool{false, true} {
+		path := sqliteFile(t)
+		other, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.Exec(`INSERT INTO filler (x) VALUES ('other')`); err != nil {
+			t.Fatal(err)
+		}
+		db := openStoreWith(t, path, store.Options{Serving: serving})
+		other.Close() // the other process goes first: this Close is the last
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+		noFile(t, path+"-wal", "the last close removes the -wal")
+		_, err = os.Stat(path + ".checked")
+		if got := err == nil; got != serving {
+			t.Errorf("serving=%v: a marker written: %v, want %v", serving, got, serving)
+		}
+	}
 }

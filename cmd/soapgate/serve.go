@@ -304,7 +304,7 @@ func openStore(cfg *config.Config, serve bool) (*store.DB, *store.ServeLock, err
 			return nil, nil, err
 		}
 	}
-	db, err := store.OpenWith(dbPath, store.Options{FullCheck: cfg.Database.StartupCheck == "always"})
+	db, err := store.OpenWith(dbPath, store.Options{FullCheck: cfg.Database.StartupCheck == "always", Serving: serve})
 	if err != nil {
 		lock.Release()
 		return nil, nil, err
