@@ -3,7 +3,7 @@
 // For each size it seeds a database (seed.go), starts bin/soapgate on it, and measures the
 // median cost of the reads merchants poll (orderstate, orderresult), the order monitor
 // (a first page, a page deep in the table, a day's CSV), a payment, the due queries the background
-// loops run every tick, and start-up. The sizes run side by side and every measurement
+// loops run every tick, and start-up (after a clean stop, and with the full quick_check). The sizes run side by side and every measurement
 // round visits each size in turn, so the machine's load (shared, 2 cores) falls on all
 // sizes alike: read the ratio columns, each size against 10^4 in the same run. The whole
 // CSV export is streamed once per size with the server's resident memory sampled. Finally
