@@ -190,10 +190,10 @@ func readMarker(name string) ([]byte, fileStat, error) {
 	if err != nil {
 		return nil, fileStat{}, err
 	}
-	st, ok := statOf(fi)
-	if !ok || !fi.Mode().IsRegular() {
+	if !fi.Mode().IsRegular() {
 		return nil, fileStat{}, errors.New("not a regular file")
 	}
+	st, _ := statOf(fi) // where statOf cannot tell, decide refuses the marker anyway
 	b, err := io.ReadAll(io.LimitReader(f, markerMaxBytes+1))
 	if err != nil {
 		return nil, fileStat{}, err
