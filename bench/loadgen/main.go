@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -69,6 +70,12 @@ type config struct {
 }
 
 func main() {
+	// The plain baseline (this binary with -serve-plain) and the clients collect garbage as
+	// rarely as soapgate serve does by default (its DefaultGCPercent), so that neither side of
+	// a ratio pays for a different collector setting. GOGC in the environment wins.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	var cfg config
 	var servePlain, waitHealthz string
 	var freePort bool
