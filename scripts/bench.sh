@@ -6,7 +6,7 @@
 # Environment: BENCH_DURATION (default 10s per scenario), BENCH_CONCURRENCY (default 32),
 # BENCH_WARMUP (default 1s), BENCH_ROUNDS (default 5: compared scenarios take turns, each
 # BENCH_DURATION/BENCH_ROUNDS at a time), BENCH_JSON (optional file for the JSON results),
-# BENCH_HEALTH_TIMEOUT (default 30s).
+# BENCH_HEALTH_TIMEOUT (default 30s), BENCH_ONLY (optional: reads, sign, pay, page, comma-separated).
 # Targets are informational; the exit status is non-zero only when the build, the server
 # start or a scenario fails (more than 1 % errors).
 set -euo pipefail
@@ -71,4 +71,4 @@ fi
 
 bin/loadgen -url "$base" -pid "$server_pid" \
 	-c "$concurrency" -d "$duration" -warmup "$warmup" -rounds "$rounds" \
-	-sqlite-dir "$workdir" "${json_args[@]}"
+	-sqlite-dir "$workdir" -only "${BENCH_ONLY:-}" "${json_args[@]}"

@@ -34,6 +34,7 @@ func benchHandler(b *testing.B, path, element string, p params, want string) {
 	w := &discard{h: http.Header{}}
 	run := func() {
 		req.Body = io.NopCloser(bytes.NewReader(body))
+		req.ContentLength = int64(len(body)) // as a client's request carries it
 		clear(w.h)
 		w.body.Reset()
 		h.ServeHTTP(w, req)

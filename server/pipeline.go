@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"strconv"
+	"sync"
 	"time"
 
 	"soapgate/gateway"
@@ -118,7 +119,9 @@ func retryAfter(d time.Duration) string {
 // write answers in the call's transport and format; it is the one place answers and errors
 // reach the wire.
 func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, err error) int {
-	var b bytes.Buffer
+	b := answerBufs.Get().(*bytes.Buffer)
+	defer putAnswerBuf(b)
+	b.Reset()
 	status := http.StatusOK
 	var e *gateway.Error
 	cs := codes{}
@@ -138,34 +141,34 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	switch {
 	case c.soap && e != nil:
 		w.Header().Set("Content-Type", soapContentType(c.v12))
-		status = encodeFault(&b, c.v12, e)
+		status = encodeFault(b, c.v12, e)
 	case o.custom != nil && e != nil:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		status = wire.JSONFault(&b, e)
+		status = wire.JSONFault(b, e)
 	case o.custom != nil:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		o.custom(&b, a.v)
+		o.custom(b, a.v)
 	case c.soap && c.dsig && s.DSig != nil:
-		if err := encodeSignedSOAP(&b, c.v12, o.resp, v, cs, s.DSig); err != nil {
+		if err := encodeSignedSOAP(b, c.v12, o.resp, v, cs, s.DSig); err != nil {
 			return s.write(w, c, o, nil, err)
 		}
 		w.Header().Set("Content-Type", soapContentType(c.v12))
 	case c.soap || c.format == formatSOAP:
 		w.Header().Set("Content-Type", soapContentType(c.v12))
-		encodeSOAP(&b, c.v12, o.resp, v, cs)
+		encodeSOAP(b, c.v12, o.resp, v, cs)
 	case c.format == formatJSON:
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		if e != nil {
-			status = wire.JSONFault(&b, e)
+			status = wire.JSONFault(b, e)
 		} else {
-			encodeJSON(&b, a)
+			encodeJSON(b, a)
 		}
 	case c.format == formatCSV:
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		encodeCSV(&b, o.resp, a.recordsOrNil(), cs)
+		encodeCSV(b, o.resp, a.recordsOrNil(), cs)
 	default:
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		encodeXML(&b, o, v, cs)
+		encodeXML(b, o, v, cs)
 	}
 	if c.status != 0 {
 		status = c.status
@@ -173,6 +176,21 @@ func (s *Server) write(w http.ResponseWriter, c *call, o *operation, a *answer, 
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
 	return status
+}
+
+// answerBufs keeps the buffers answers are encoded into: an answer grew a fresh buffer
+// five times on its way to a kilobyte. net/http copies what write hands it, so the buffer
+// goes back when write returns.
+var answerBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledAnswer: a buffer that held a larger answer (an orderresult window, a CSV) is
+// left to the collector rather than kept for every later small one.
+const maxPooledAnswer = 64 << 10
+
+func putAnswerBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledAnswer {
+		answerBufs.Put(b)
+	}
 }
 
 func (a *answer) recordsOrNil() []reflect.Value {

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -66,9 +67,16 @@ type config struct {
 	timeout   time.Duration
 	keyPath   string
 	rounds    int
+	only      string // comma-separated groups to run: reads, sign, pay, page (empty: all)
 }
 
 func main() {
+	// The plain baseline (this binary with -serve-plain) and the clients collect garbage as
+	// rarely as soapgate serve does by default (its DefaultGCPercent), so that neither side of
+	// a ratio pays for a different collector setting. GOGC in the environment wins.
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(400)
+	}
 	var cfg config
 	var servePlain, waitHealthz string
 	var freePort bool
@@ -79,6 +87,7 @@ func main() {
 	flag.IntVar(&cfg.pid, "pid", 0, "server pid: sample VmRSS/VmHWM from /proc/<pid>/status under load")
 	flag.StringVar(&cfg.jsonOut, "json", "", "also write the results as JSON to this file")
 	flag.StringVar(&cfg.sqliteDir, "sqlite-dir", "", "directory for the sqlite-commit scenario's temporary database (default: a new temp dir); use the server database's filesystem")
+	flag.StringVar(&cfg.only, "only", "", "run only these groups, comma-separated: reads (orderstate, orderresult, half rate), sign, pay (silentpay, OpenSSL, commits), page")
 	flag.IntVar(&cfg.rounds, "rounds", 5, "each group of compared scenarios runs in turn this many times, -d/rounds at a time")
 	flag.StringVar(&cfg.keyPath, "key", "fixtures/keys/gateway.key.pem", "gateway RSA key for the sign-crypto-rsa and sign-chosen scenarios")
 	flag.DurationVar(&cfg.timeout, "timeout", 30*time.Second, "per-request timeout")

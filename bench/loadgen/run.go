@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -114,6 +115,9 @@ func run(cfg config) int {
 			plainRSS = startRSSSampler(plainPID, 100*time.Millisecond)
 		}
 
+		want := func(group string) bool {
+			return cfg.only == "" || slices.Contains(strings.Split(cfg.only, ","), group)
+		}
 		// a. orderstate and orderresult of one approved order, beside the plain handler.
 		on := "bench-os-" + rep.RunID
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
@@ -123,6 +127,7 @@ func run(cfg config) int {
 			err = checkApproved(status, body)
 		}
 		switch {
+		case !want("reads"):
 		case err != nil:
 			add(result{Name: "orderstate", Failed: "setup silentpay " + on + ": " + err.Error()})
 		case plainURL == "":
@@ -145,25 +150,31 @@ func run(cfg config) int {
 		}
 
 		// c. RSA: crypto/rsa against the server's signer, in this process.
-		if std, chosen, err := signKeys(cfg.keyPath); err != nil {
-			add(result{Name: "sign-crypto-rsa", Failed: err.Error()})
-		} else {
-			rs := group(func(c config) result { return runSign(c, "sign-crypto-rsa", std) },
-				func(c config) result { return runSign(c, "sign-chosen", chosen) })
-			rs[0].Note = "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"
-			rs[1].Note = "the same with the server's signer: " + signer.Backend(chosen)
+		if want("sign") {
+			if std, chosen, err := signKeys(cfg.keyPath); err != nil {
+				add(result{Name: "sign-crypto-rsa", Failed: err.Error()})
+			} else {
+				rs := group(func(c config) result { return runSign(c, "sign-crypto-rsa", std) },
+					func(c config) result { return runSign(c, "sign-chosen", chosen) })
+				rs[0].Note = "RSA-2048 PKCS#1 v1.5 signatures/s with Go's crypto/rsa, all cores"
+				rs[1].Note = "the same with the server's signer: " + signer.Backend(chosen)
+			}
 		}
 
 		// d. silentpay (a new ordernumber per request) beside OpenSSL's own RSA-2048
 		// signatures, its ceiling, and raw single-row SQLite commits.
 		prefix := "bench-sp-" + rep.RunID + "-"
-		group(runOpenSSLSpeed,
-			httpRun("silentpay", cfg.url+silentpayPath, cfg.pid,
-				func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) }, checkApproved, 0),
-			runSQLiteCommit)
+		if want("pay") {
+			group(runOpenSSLSpeed,
+				httpRun("silentpay", cfg.url+silentpayPath, cfg.pid,
+					func(i int64) []byte { return silentpayBody(prefix + strconv.FormatInt(i, 10)) }, checkApproved, 0),
+				runSQLiteCommit)
+		}
 
 		// e. page: payment-page payments, order.cfm → card submit → redirect (page.go).
-		add(runPage(cfg, rep.RunID, &counter))
+		if want("page") {
+			add(runPage(cfg, rep.RunID, &counter))
+		}
 
 		rep.PeakRSSKiB = overall.stop()
 		if cfg.pid > 0 {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -213,5 +214,28 @@ func dashboardMetrics(t *testing.T, s scrape) {
 	}
 	if seen < 10 {
 		t.Fatalf("the dashboard queries only %d metrics", seen)
+	}
+}
+
+// TestServe_GCPercent: serve sets the collector's target to DefaultGCPercent when the
+// environment names none, and leaves an operator's GOGC alone; both read back from a real
+// process's /metrics.
+func TestServe_GCPercent(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Setenv("GOGC", "") // restored after the test
+	os.Unsetenv("GOGC")
+	for _, c := range []struct {
+		env  []string
+		want float64
+	}{{nil, DefaultGCPercent}, {[]string{"GOGC=150"}, 150}} {
+		env := append([]string{"SOAPGATE_DATABASE_PATH=" + filepath.Join(t.TempDir(), "gc.db")}, c.env...)
+		p := startProcess(t, writeConfig(t, ""), env...)
+		if got := scrapeMetrics(t, p.url+"/metrics").value("go_gc_gogc_percent"); got != c.want {
+			t.Errorf("env %v: go_gc_gogc_percent = %v, want %v", c.env, got, c.want)
+		}
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
 	}
 }
