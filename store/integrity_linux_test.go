@@ -1,10 +1,12 @@
 package store_test
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,7 +70,9 @@ func readMarker(t *testing.T, path string) map[string]any {
 		t.Fatalf("no marker after a clean close: %v", err)
 	}
 	m := map[string]any{}
-	if err := json.Unmarshal(b, &m); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber() // nanoseconds do not fit a float64
+	if err := dec.Decode(&m); err != nil {
 		t.Fatalf("marker %q: %v", b, err)
 	}
 	return m
@@ -122,10 +126,10 @@ func TestOpen_IntegrityChainOfTrust(t *testing.T) {
 	noFile(t, path+"-wal", "SQLite removes the -wal at the last clean close")
 	m := readMarker(t, path)
 	fi, _ := os.Stat(path)
-	if got, want := m["size"], float64(fi.Size()); got != want {
+	if got, want := m["size"], json.Number(fmt.Sprint(fi.Size())); got != want {
 		t.Errorf("marker size %v, want %v", got, want)
 	}
-	if got, want := int64(m["mtime_ns"].(float64)), fi.ModTime().UnixNano(); got/1000 != want/1000 {
+	if got, want := m["mtime_ns"], json.Number(fmt.Sprint(fi.ModTime().UnixNano())); got != want {
 		t.Errorf("marker mtime_ns %v, want %v", got, want)
 	}
 	for _, k := range []string{"ctime_ns", "inode", "device", "checked_at", "stopped_at"} {
