@@ -97,7 +97,7 @@ func TestNotification_LegacyPayload(t *testing.T) {
 		Order: gateway.Order{BillNumber: o.BillNumber, MerchantID: "m1", OrderNumber: "legacy", Amount: 123456,
 			Currency: "RUB", Comment: "заказ «1»", Customer: gateway.Customer{FirstName: "A", LastName: "B",
 				MiddleName: "M", Email: "a@b.c"}, State: gateway.StatePartialDelayed, TestMode: true,
-			Card: gateway.Card{Bin: "411111", Last4: "1111", Brand: "VISA", ExpMonth: "12", ExpYear: "2030", Holder: "A B"},
+			Card:    gateway.Card{Bin: "411111", Last4: "1111", Brand: "VISA", ExpMonth: "12", ExpYear: "2030", Holder: "A B"},
 			Created: t0.Add(-time.Hour)},
 		Op: gateway.Operation{Seq: 3, Type: gateway.OpConfirm, State: gateway.OpSuccess, Amount: 100001, Currency: "RUB",
 			ResponseCode: "AS000", Message: "Approved", CustomerMessage: "Thank you", Recommendation: "none",
