@@ -159,3 +159,52 @@ func TestBackup_Refusals(t *testing.T) {
 		t.Fatalf("backup after the refusals: %v", err)
 	}
 }
+
+// TestBackup_NamesSQLiteWouldReadAsURI: file names holding '#', '?' or '%' (which a SQLite
+// file: URI reads as the end of the name, its parameters and escapes) are backed up from
+// and to those very files: the backup holds the source's rows, and nothing else is made.
+func TestBackup_NamesSQLiteWouldReadAsURI(t *testing.T) {
+	dir, bdir := t.TempDir(), t.TempDir()
+	clean := filepath.Join(dir, "clean.db")
+	db, err := store.Open(clean)
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, db, func(tx gateway.Tx) error { return tx.SetSetting("k", "from the source") })
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(dir, "live #1?x=y%41.db")
+	if err := os.Rename(clean, src); err != nil {
+		t.Fatal(err)
+	}
+	to := filepath.Join(bdir, "backup %41#2?mode=memory.db")
+	if err := store.Backup(context.Background(), src, to); err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	for d, want := range map[string]string{dir: filepath.Base(src), bdir: filepath.Base(to)} {
+		entries, _ := os.ReadDir(d)
+		if len(entries) != 1 || entries[0].Name() != want {
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			t.Fatalf("%s holds %q, want only %q", d, names, want)
+		}
+	}
+	restored := filepath.Join(bdir, "restored.db")
+	if err := os.Rename(to, restored); err != nil {
+		t.Fatal(err)
+	}
+	rdb, err := store.Open(restored)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	view(t, rdb, func(tx gateway.Tx) error {
+		if v, err := tx.Setting("k"); err != nil || v != "from the source" {
+			t.Fatalf("the backup's setting: %q %v", v, err)
+		}
+		return nil
+	})
+}
