@@ -22,7 +22,6 @@ func TestDB_CloseWhileWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.MaxBatch = 4 // many commits, so that Close finds some queued
 	const n = 400
 	errs := make([]error, n)
 	var wg sync.WaitGroup
