@@ -29,7 +29,7 @@ func Backup(ctx context.Context, path, to string) (err error) {
 	}
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
-	src, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	src, err := sql.Open("sqlite3", sqliteURI(path, q))
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func syncFile(name string) error {
 
 // checkIntegrity runs PRAGMA integrity_check on the database file at path, read-only.
 func checkIntegrity(ctx context.Context, path string) error {
-	db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite3", sqliteURI(path, url.Values{"mode": {"ro"}}))
 	if err != nil {
 		return err
 	}
