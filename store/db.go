@@ -88,14 +88,14 @@ func OpenWith(path string, opt Options) (*DB, error) {
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
 	q.Set("_stmt_cache_size", "64") // prepare each statement once per connection
-	w, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	w, err := sql.Open("sqlite3", sqliteURI(path, q))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	q.Set("_txlock", "deferred")
 	q.Set("_query_only", "true")
-	r, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	r, err := sql.Open("sqlite3", sqliteURI(path, q))
 	if err != nil {
 		w.Close()
 		return nil, err

@@ -337,7 +337,7 @@ func Check(ctx context.Context, path string) (time.Duration, error) {
 	q := url.Values{}
 	q.Set("_busy_timeout", "10000")
 	q.Set("_query_only", "true")
-	conn, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
+	conn, err := sql.Open("sqlite3", sqliteURI(path, q))
 	if err != nil {
 		return 0, err
 	}
