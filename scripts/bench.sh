@@ -72,3 +72,28 @@ fi
 bin/loadgen -url "$base" -pid "$server_pid" \
 	-c "$concurrency" -d "$duration" -warmup "$warmup" -rounds "$rounds" \
 	-sqlite-dir "$workdir" -only "${BENCH_ONLY:-}" "${json_args[@]}"
+
+# Cross-check with wrk (a load generator in C, far lighter on the shared cores than the Go
+# one), when it is installed: orderstate against the same plain handler, in turn, three
+# rounds. Only throughput: wrk has no open-load mode for the p99.
+if command -v wrk >/dev/null 2>&1 && [[ -z "${BENCH_ONLY:-}" || ",${BENCH_ONLY}," == *,reads,* ]]; then
+	plain_port=$(bin/loadgen -free-port)
+	bin/loadgen -serve-plain "127.0.0.1:$plain_port" >"$workdir/plain.log" 2>&1 &
+	plain_pid=$!
+	bin/loadgen -wait-healthz "http://127.0.0.1:$plain_port" -timeout 10s >/dev/null 2>&1 || true
+	curl -fsS -o /dev/null -H 'Content-Type: text/xml; charset=utf-8' --data \
+		'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body><ws:silentpay xmlns:ws="http://www.paysecure.ru/ws/"><merchant_id>700001</merchant_id><login>demo_login</login><password>demo_password1</password><ordernumber>bench-wrk-1</ordernumber><orderamount>10.00</orderamount><ordercurrency>RUB</ordercurrency><cardnumber>4111111111111111</cardnumber><expiremonth>12</expiremonth><expireyear>2030</expireyear><cvc2>123</cvc2><cardholder>BENCH TESTER</cardholder></ws:silentpay></soap:Body></soap:Envelope>' \
+		"$base/pay/silentpay.cfm"
+	# req/s of one wrk run, or 0 when an answer was not the order's state
+	rate() { wrk -t2 -c"$concurrency" -d3s -s bench/wrk/orderstate.lua "$1" 2>&1 |
+		awk '/^Requests\/sec/ {r = $2} /^bad answers:/ {b = $3} END {print (b == 0 && r > 0) ? r : 0}'; }
+	echo
+	echo "wrk cross-check (orderstate/plain, $concurrency connections, 3 s each, in turn):"
+	for round in 1 2 3; do
+		p=$(rate "http://127.0.0.1:$plain_port/orderstate/orderstate.cfm")
+		o=$(rate "$base/orderstate/orderstate.cfm")
+		awk -v p="$p" -v o="$o" -v r="$round" 'BEGIN { if (p > 0 && o > 0) printf "  round %d: plain %.0f req/s, orderstate %.0f req/s, ratio %.2f\n", r, p, o, o / p; else print "  round " r ": wrk failed" }'
+	done
+	kill "$plain_pid" 2>/dev/null || true
+	wait "$plain_pid" 2>/dev/null || true
+fi
