@@ -50,7 +50,9 @@ func TestGateway_PayRefusals(t *testing.T) {
 		}, "5/108", "recurringminamount"},
 		{"period 0", func(r *gateway.PayRequest) { r.Recurring = gateway.RecurringRequest{Indicator: "1", Period: "0"} }, "5/110", "recurringperiod"},
 		{"period 3661", func(r *gateway.PayRequest) { r.Recurring = gateway.RecurringRequest{Indicator: "1", Period: "3661"} }, "5/110", "recurringperiod"},
-		{"max date not a date", func(r *gateway.PayRequest) { r.Recurring = gateway.RecurringRequest{Indicator: "1", MaxDate: "2030-01-01"} }, "5/110", "recurringmaxdate"},
+		{"max date not a date", func(r *gateway.PayRequest) {
+			r.Recurring = gateway.RecurringRequest{Indicator: "1", MaxDate: "2030-01-01"}
+		}, "5/110", "recurringmaxdate"},
 		{"max date yesterday", func(r *gateway.PayRequest) { r.Recurring = gateway.RecurringRequest{Indicator: "1", MaxDate: past} }, "5/110", "recurringmaxdate"},
 		{"address of 257 characters", func(r *gateway.PayRequest) { r.Customer.Address = strings.Repeat("a", 257) }, "5/110", "address"},
 		{"zip of 17 characters", func(r *gateway.PayRequest) { r.Customer.Zip = strings.Repeat("1", 17) }, "5/110", "zip"},
