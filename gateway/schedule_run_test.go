@@ -272,6 +272,10 @@ func TestSchedule_FinishInFlight(t *testing.T) {
 	if got := e.attempts(t, sc.ID, 1); len(got) != 1 || got[0] != gateway.StateInProcess {
 		t.Fatalf("the claimed charge: %v", got)
 	}
+	// The plan cannot be edited while its charge is in progress.
+	if _, err := e.g.SetSchedule(context.Background(), e.m, gateway.ScheduleRequest{Operation: itoa(sc.ID), Amount: "11.00"}); codes(err) != "10/211" {
+		t.Fatalf("an edit with a charge in progress: %v, want 10/211", err)
+	}
 	// Within the grace another run leaves it to its process and claims nothing else for it.
 	if err := e.runAt(t, first.Add(gateway.SettleGrace-time.Millisecond)); err != nil {
 		t.Fatal(err)
