@@ -137,3 +137,44 @@ func TestGateway_CardNotBoundForRecurring(t *testing.T) {
 		t.Fatalf("tokenpay with the card: %v %+v", err, tp)
 	}
 }
+
+// TestGateway_RecurringBounds charges exactly at the consent's limits: the min and max amounts
+// themselves are allowed, and recurringmaxdate is the last day charges may happen on, to its
+// last millisecond (GMT); from the next midnight rp is 10/210.
+func TestGateway_RecurringBounds(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, processor.Test{})
+	now := e.clock.Now()
+	lastDay := now.AddDate(0, 0, 3)
+	init := e.initial(t, "rb", visa, gateway.RecurringRequest{Indicator: "1", MinAmount: "5.00", MaxAmount: "50.00",
+		MaxDate: lastDay.Format("02.01.2006")})
+	bill := init.Order.BillNumber
+	rp := func(num, amount string) error {
+		t.Helper()
+		r, err := e.g.Recurrent(ctx, e.m, gateway.RecurringPayRequest{BillNumber: bill, OrderNumber: num, Amount: amount})
+		if err == nil && r.Order.State != gateway.StateApproved {
+			t.Fatalf("rp %s: %s", num, r.Order.State)
+		}
+		return err
+	}
+	for _, tc := range []struct{ amount, want string }{
+		{"5.00", "ok"}, {"50.00", "ok"}, {"4.99", "10/210"}, {"50.01", "10/210"},
+	} {
+		if got := codes(rp("rb-"+tc.amount, tc.amount)); got != tc.want {
+			t.Errorf("amount %s: %s, want %s", tc.amount, got, tc.want)
+		}
+	}
+	end := time.Date(lastDay.Year(), lastDay.Month(), lastDay.Day(), 0, 0, 0, 0, time.UTC).AddDate(0, 0, 1)
+	if _, err := e.clock.Set(ctx, end.Add(-time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rp("rb-last", "10.00"); err != nil {
+		t.Fatalf("on the max date's last millisecond: %v", err)
+	}
+	if _, err := e.clock.Set(ctx, end); err != nil {
+		t.Fatal(err)
+	}
+	if err := rp("rb-past", "10.00"); codes(err) != "10/210" || !strings.Contains(err.Error(), lastDay.Format("02.01.2006")) {
+		t.Fatalf("the day after the max date: %v, want 10/210 naming the date", err)
+	}
+}
