@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -213,5 +214,69 @@ func TestGateway_SettledElsewhere(t *testing.T) {
 	}
 	if leases.isHeld("order/2") {
 		t.Fatal("the lease outlived the payment")
+	}
+}
+
+// settleOpFails is the gate processor whose record of a confirm or cancel cannot be read.
+type settleOpFails struct{ gate }
+
+func (p *settleOpFails) SettleOp(context.Context, gateway.OpRequest) (bool, error) {
+	return false, errors.New("acquirer unreachable")
+}
+
+// TestGateway_RecoverOpsRefusals: an interrupted confirm is left In Process while the
+// acquirer cannot say what it did (the error is reported), while its merchant is no longer
+// configured (reported too), and, with several processes, while it is younger than the grace
+// or another live process holds its order's lease. A void under way refuses a confirm (10/202).
+func TestGateway_RecoverOpsRefusals(t *testing.T) {
+	ctx := context.Background()
+	p := &settleOpFails{}
+	e := newEnv(t, p)
+	o := e.pay(t, "ro", "100.00", "1", visa)
+	e.intent(t, o.BillNumber, gateway.OpCancel, 10000, "")
+	if _, err := e.g.Confirm(ctx, e.m, gateway.AmountRequest{BillNumber: o.BillNumber}); codes(err) != "10/202" {
+		t.Fatalf("confirm while the void is under way: %v, want 10/202", err)
+	}
+	if n, err := e.g.Recover(ctx); err == nil || n != 0 {
+		t.Fatalf("recover without the acquirer's record: %d %v, want an error", n, err)
+	}
+	if st := e.opState(t, o.BillNumber, 2); st != gateway.OpInProcess {
+		t.Fatalf("the void after a failed settle: %s", st)
+	}
+	all := e.g.Merchants
+	e.g.Merchants = gateway.NewMerchants([]*gateway.Merchant{all.Get("2")})
+	if _, err := e.g.Recover(ctx); err == nil || !strings.Contains(err.Error(), "no longer configured") {
+		t.Fatalf("recover of an unknown merchant's void: %v", err)
+	}
+	e.g.Merchants = all
+
+	// Several processes: a young operation, or one whose lease is held, is left to its process.
+	e2 := newEnv(t, &gate{settle: true})
+	leases := &memLeases{busy: map[string]bool{}}
+	e2.g.Leases = leases
+	o2 := e2.pay(t, "ro-2", "100.00", "1", visa)
+	e2.intent(t, o2.BillNumber, gateway.OpConfirm, 1000, "")
+	if err := e2.g.RecoverDue(ctx, e2.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if st := e2.opState(t, o2.BillNumber, 2); st != gateway.OpInProcess {
+		t.Fatalf("a confirm younger than the grace: %s", st)
+	}
+	leases.busy[orderKey(o2)] = true
+	if _, err := e2.clock.Set(ctx, e2.clock.Now().Add(gateway.SettleGrace)); err != nil {
+		t.Fatal(err)
+	}
+	if err := e2.g.RecoverDue(ctx, e2.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if st := e2.opState(t, o2.BillNumber, 2); st != gateway.OpInProcess {
+		t.Fatalf("a confirm whose lease is held elsewhere: %s", st)
+	}
+	delete(leases.busy, orderKey(o2))
+	if err := e2.g.RecoverDue(ctx, e2.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if d := e2.detail(t, o2.BillNumber); d.Ops[1].State != gateway.OpSuccess || d.Order.State != gateway.StatePartialDelayed || d.Order.Captured != 1000 {
+		t.Fatalf("after its holder died: op %s, order %s captured %v", d.Ops[1].State, d.Order.State, d.Order.Captured)
 	}
 }
