@@ -26,6 +26,10 @@ type Config struct {
 		Driver string `mapstructure:"driver"` // sqlite (one process) | postgres (one or several)
 		Path   string `mapstructure:"path"`   // the SQLite file
 		URL    string `mapstructure:"url"`    // the PostgreSQL database: postgres://user:pass@host:5432/db
+		// StartupCheck: auto runs SQLite's PRAGMA quick_check over the whole file at start
+		// only when no marker of a clean stop vouches for it unchanged; always runs it at
+		// every start (its cost grows with the file).
+		StartupCheck string `mapstructure:"startup_check"`
 	} `mapstructure:"database"`
 	// PublicURL is the gateway's address as clients reach it (https://pay.example.com), used
 	// for every absolute URL it writes: WSDL soap:address and payment links.
@@ -111,6 +115,7 @@ var defaults = map[string]any{
 	"database.driver":                    "sqlite",
 	"database.path":                      "data/soapgate.db",
 	"database.url":                       "",
+	"database.startup_check":             "auto",
 	"public_url":                         "",
 	"trusted_proxies":                    []string{},
 	"tls.cert_file":                      "",
@@ -209,6 +214,9 @@ func (c *Config) validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("database.driver must be sqlite or postgres, not %q", c.Database.Driver))
+	}
+	if !oneOf(c.Database.StartupCheck, "auto", "always") {
+		errs = append(errs, fmt.Errorf("database.startup_check must be auto or always, not %q", c.Database.StartupCheck))
 	}
 	if (c.TLS.CertFile == "") != (c.TLS.KeyFile == "") {
 		errs = append(errs, errors.New("tls.cert_file and tls.key_file are set together"))

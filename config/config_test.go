@@ -66,6 +66,7 @@ func TestLoad_Errors(t *testing.T) {
 		"unknown top key":      {"listn: x\nmerchants:\n" + merchant("1", ""), "listn"},
 		"postgres needs url":   {"database:\n  driver: postgres\nmerchants:\n" + merchant("1", ""), "database.url is empty"},
 		"unknown driver":       {"database:\n  driver: mysql\nmerchants:\n" + merchant("1", ""), `database.driver must be sqlite or postgres, not "mysql"`},
+		"bad startup check":    {"database:\n  startup_check: sometimes\nmerchants:\n" + merchant("1", ""), `database.startup_check must be auto or always, not "sometimes"`},
 		"tls half":             {"tls:\n  cert_file: a.crt\nmerchants:\n" + merchant("1", ""), "tls.cert_file and tls.key_file"},
 		"bad log format":       {"log:\n  format: xml\nmerchants:\n" + merchant("1", ""), "log.format"},
 		"bad public_url":       {"public_url: pay.example.com\nmerchants:\n" + merchant("1", ""), "public_url"},
@@ -88,7 +89,7 @@ func TestLoad_Errors(t *testing.T) {
 // Every key the protocol reference lists is accepted, also those whose behaviour lands later.
 func TestLoad_AllDocumentedKeys(t *testing.T) {
 	body := `listen: 127.0.0.1:8080
-database: {driver: sqlite, path: x.db, url: ""}
+database: {driver: sqlite, path: x.db, url: "", startup_check: always}
 public_url: https://pay.example.com
 trusted_proxies: [10.0.0.0/8]
 tls: {cert_file: "", key_file: ""}

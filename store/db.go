@@ -39,6 +39,9 @@ type DB struct {
 	// OnCommit, when set before the first Update, is told each commit's group size and
 	// duration (for /metrics).
 	OnCommit func(size int, d time.Duration)
+	// Version, when set, is recorded in the integrity marker a clean Close leaves (for whoever
+	// reads the file; it decides nothing).
+	Version string
 
 	w, r    *sql.DB       // on PostgreSQL one pool: r == w
 	pg      bool          // PostgreSQL: no writer goroutine, no cache, transactions that lock what they read (postgres.go)
@@ -53,6 +56,13 @@ type DB struct {
 
 	mu     sync.RWMutex // Update holds it shared while it queues; Close exclusively to stop queueing
 	closed bool
+
+	// The start-up integrity check (integrity.go), SQLite only.
+	start      startCheck // what Open decided from the marker
+	integrity  Integrity  // how Open came to trust the file
+	verified   bool       // the file passed this Open's check: a clean Close may leave a marker
+	serving    bool       // Options.Serving
+	markerOnce sync.Once
 }
 
 type writeReq struct {
@@ -60,11 +70,17 @@ type writeReq struct {
 	done chan error
 }
 
-// Open opens or creates the database file, checks the pragmas and runs migrations.
-func Open(path string) (*DB, error) {
+// Open opens or creates the database file, checks the pragmas and the file's integrity
+// (integrity.go) and runs migrations.
+func Open(path string) (*DB, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is Open with options.
+func OpenWith(path string, opt Options) (*DB, error) {
 	if err := CheckFolder(path); err != nil { // stats.go
 		return nil, err
 	}
+	// Before SQLite opens (and may write) the file.
+	start := takeMarker(path, opt.FullCheck)
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_synchronous", "FULL")
@@ -87,7 +103,7 @@ func Open(path string) (*DB, error) {
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders), kick: make(chan struct{}, 1),
-		reqs: make(chan *writeReq, 1024), closing: make(chan struct{})}
+		reqs: make(chan *writeReq, 1024), closing: make(chan struct{}), start: start, serving: opt.Serving}
 	if err := db.init(); err != nil {
 		w.Close()
 		r.Close()
@@ -113,7 +129,7 @@ func (db *DB) init() error {
 	if sync != 2 {
 		return fmt.Errorf("synchronous is %d, want 2 (FULL)", sync)
 	}
-	if err := db.quickCheck(); err != nil { // stats.go
+	if err := db.check(); err != nil { // integrity.go
 		return err
 	}
 	return db.migrate()
@@ -184,7 +200,13 @@ func (db *DB) Close() error {
 		db.leases.close()
 		return errors.Join(db.shared.close(), db.w.Close())
 	}
-	return errors.Join(db.w.Close(), db.r.Close())
+	err := errors.Join(db.w.Close(), db.r.Close())
+	if err == nil {
+		// Every connection of this process is closed: SQLite has checkpointed the -wal into
+		// the file and removed it, unless another process still has the file open.
+		db.markerOnce.Do(func() { err = db.leaveMarker() })
+	}
+	return err
 }
 
 // Update queues fn for the writer and waits for the commit that holds it.

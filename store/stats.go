@@ -55,10 +55,14 @@ func CheckFolder(path string) error {
 
 // quickCheck runs SQLite's PRAGMA quick_check (the structure of every page, without the
 // index-to-table cross-check of integrity_check, so it stays quick on a large file). A
-// damaged file stops the start here, rather than answering 2/1 to every request later.
-func (db *DB) quickCheck() error {
+// damaged file stops the start here, rather than answering 2/1 to every request later. It
+// reads every page: Open runs it only when no marker of a clean stop vouches for the file
+// (integrity.go).
+func quickCheck(q *sql.DB) error { return quickCheckContext(context.Background(), q) }
+
+func quickCheckContext(ctx context.Context, q *sql.DB) error {
 	const maxProblems = 5 // enough to say where; the rest would drown the message
-	rows, err := db.w.Query("PRAGMA quick_check(20)")
+	rows, err := q.QueryContext(ctx, "PRAGMA quick_check(20)")
 	if err != nil {
 		return damaged("PRAGMA quick_check", err)
 	}
@@ -96,8 +100,11 @@ func asDamaged(err error) error {
 	return err
 }
 
+// ErrDamaged is wrapped by the error of a damaged file (Open, Check).
+var ErrDamaged = errors.New("the database file is damaged")
+
 func damaged(by string, err error) error {
-	return fmt.Errorf("the database file is damaged (%s: %v); restore it from a backup, or move it aside to start empty", by, err)
+	return fmt.Errorf("%w (%s: %v); restore it from a backup, or move it aside to start empty", ErrDamaged, by, err)
 }
 
 // Writable checks that the database takes a write and that every migration this binary

@@ -46,7 +46,7 @@ type size struct {
 	serverLogErr string
 }
 
-func (s *size) start(ctx context.Context, cfg config) (time.Duration, error) {
+func (s *size) start(ctx context.Context, cfg config, env ...string) (time.Duration, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
@@ -63,6 +63,7 @@ func (s *size) start(ctx context.Context, cfg config) (time.Duration, error) {
 	// Retention 0: the seeded history reaches back further than notify_retention, and its
 	// pruning would run beside (and change) what is measured.
 	cmd.Env = append(os.Environ(), "SOAPGATE_LISTEN="+addr, "SOAPGATE_DATABASE_PATH="+s.db, "SOAPGATE_GATEWAY_NOTIFY_RETENTION=0")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	t0 := time.Now()
 	if err := cmd.Start(); err != nil {
@@ -95,6 +96,18 @@ func (s *size) start(ctx context.Context, cfg config) (time.Duration, error) {
 		time.Sleep(2 * time.Millisecond)
 	}
 	return 0, errors.New("no /healthz 200 within 60s")
+}
+
+// lastBanner is the last start-up banner in the server's log.
+func (s *size) lastBanner() string {
+	b, _ := os.ReadFile(s.dir + "/server.log")
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "soapgate started") {
+			return lines[i]
+		}
+	}
+	return ""
 }
 
 func (s *size) stop() {

@@ -31,6 +31,7 @@ func TestCLI_ExtraArgumentsAreErrors(t *testing.T) {
 		{"notifications", "replay", "1", "2"},
 		{"merchant-sink", "extra"},
 		{"backup", "--to", "x.db", "extra"},
+		{"db", "check", "a.db", "b.db"},
 		{"config", "chek"},
 		{"config", "check", "extra"},
 		{"bogus"},

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"soapgate/config"
 	"soapgate/store"
 )
 
@@ -56,7 +58,47 @@ gateway on the SQLite file first, or what it writes after the copy began is not 
 	}
 	copyCmd.Flags().StringVar(&from, "from", "", "sqlite:PATH of the database to copy")
 	copyCmd.Flags().StringVar(&to, "to", "", "postgres:URL of the empty target database")
-	cmd.AddCommand(copyCmd)
+	cmd.AddCommand(copyCmd, dbCheckCmd())
+	return cmd
+}
+
+// dbCheckCmd runs the full PRAGMA quick_check that serve skips when the marker of a clean
+// stop vouches for the file: what the marker cannot see (a disk returning bad sectors under
+// an unchanged file) this finds.
+func dbCheckCmd() *cobra.Command {
+	var cfgPath string
+	cmd := &cobra.Command{
+		Use:   "check [PATH]",
+		Short: "Run SQLite's PRAGMA quick_check over the whole database file",
+		Long: `Reads every page of the SQLite database (PATH, else database.path of the configuration)
+with PRAGMA quick_check, as serve does at start when no marker of a clean stop vouches for the
+file. It neither migrates nor writes, so it may run while serve runs. A damaged file exits
+non-zero with the same message serve gives, and loses its marker (PATH.checked), so that the
+next start is refused too.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var path string
+			if len(args) == 1 {
+				path = args[0]
+			} else {
+				cfg, err := config.Load(cfgPath)
+				if err != nil {
+					return err
+				}
+				if cfg.Database.Driver == "postgres" {
+					return errors.New("db check reads a SQLite file; check PostgreSQL with its own tools (amcheck, pg_amcheck)")
+				}
+				path = cfg.Resolve(cfg.Database.Path)
+			}
+			took, err := store.Check(cmd.Context(), path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s: PRAGMA quick_check ok (%s)\n", path, took.Round(time.Millisecond))
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfgPath, "config", "config.yaml", "configuration file (its database.path), when no PATH is given")
 	return cmd
 }
 

@@ -131,10 +131,17 @@ func (a *App) banner(addr net.Addr) {
 	if a.Server.TestClock != nil {
 		clock = "test (stands at " + a.Gateway.Clock.Now().Format(time.RFC3339) + "; move it with POST /admin/clock)"
 	}
+	// How the SQLite file's integrity was trusted at start: the full quick_check, or the
+	// marker of the last clean stop (store/integrity.go).
+	integrity := "not checked by soapgate (PostgreSQL)"
+	if cfg.Database.Driver != "postgres" {
+		integrity = a.DB.Integrity().String()
+	}
 	a.Logger.Info("soapgate started",
 		"version", a.Build.String(),
 		"url", base,
 		"database", dbPath,
+		"integrity", integrity,
 		"merchants", strings.Join(merchants, ", "),
 		"payment_page", base+"/pay/order.cfm",
 		"monitor", base+"/monitor/",

@@ -33,7 +33,7 @@ func TestHealth_ReadyAndDrain(t *testing.T) {
 	abs, _ := filepath.Abs(ts.DBPath)
 	banner := logs.one(t, "msg", "soapgate started")
 	for k, want := range map[string]string{"url": ts.URL, "database": abs, "payment_page": ts.URL + "/pay/order.cfm",
-		"monitor": ts.URL + "/monitor/", "metrics": ops + "/metrics", "clock": "real",
+		"monitor": ts.URL + "/monitor/", "metrics": ops + "/metrics", "clock": "real", "integrity": "full quick_check passed in ",
 		"merchants": "700001 (Demo Shop), 700002 (Other Shop)", "version": "soapgate " + fmt.Sprint(h["version"])} {
 		if got := fmt.Sprint(banner[k]); !strings.HasPrefix(got, want) {
 			t.Errorf("banner %s = %q, want %q", k, got, want)
@@ -101,14 +101,18 @@ func TestHealth_DatabaseGone(t *testing.T) {
 func TestStart_Refusals(t *testing.T) {
 	// Half the file overwritten fails as soon as SQLite opens it; the last page (orders
 	// grow at the end of the file) overwritten past its header is found by quick_check.
-	// Both stop the start with the same advice.
+	// Both stop the start with the same advice. The clean stop before leaves a marker of the
+	// file's state (store/integrity.go); the damage changes the file's ctime, which user space
+	// cannot set back, so the marker vouches for nothing even with the mtime put back.
 	for _, damage := range []struct {
-		name     string
-		from, to func(size int) int
-		by       string
+		name         string
+		from, to     func(size int) int
+		by           string
+		restoreMtime bool
 	}{
-		{"half the file", func(n int) int { return n / 2 }, func(n int) int { return n - 4096 }, "damaged"},
-		{"last page", func(n int) int { return n - 4096 + 8 }, func(n int) int { return n }, "quick_check"},
+		{"half the file", func(n int) int { return n / 2 }, func(n int) int { return n - 4096 }, "damaged", false},
+		{"last page", func(n int) int { return n - 4096 + 8 }, func(n int) int { return n }, "quick_check", false},
+		{"last page, mtime set back", func(n int) int { return n - 4096 + 8 }, func(n int) int { return n }, "quick_check", true},
 	} {
 		t.Run("damaged database: "+damage.name, func(t *testing.T) {
 			sqliteOnly(t)
@@ -118,7 +122,19 @@ func TestStart_Refusals(t *testing.T) {
 				ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", fmt.Sprintf("dmg-%d", i), "ordercomment", strings.Repeat("x", 500)))
 			}
 			ts.Stop()
+			if _, err := os.Stat(path + ".checked"); err != nil {
+				t.Fatalf("no marker after a clean stop: %v", err)
+			}
+			before, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
 			corruptBytes(t, path, damage.from, damage.to)
+			if damage.restoreMtime {
+				if err := os.Chtimes(path, before.ModTime(), before.ModTime()); err != nil {
+					t.Fatal(err)
+				}
+			}
 			t.Setenv("SOAPGATE_DATABASE_PATH", path)
 			cfg, err := config.Load(testConfig)
 			if err != nil {

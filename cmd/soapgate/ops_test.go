@@ -83,7 +83,12 @@ func (l *logBuffer) one(t testing.TB, kv ...string) map[string]any {
 // the returned buffer, as `serve` does with log.format json and log.level debug.
 func startLogged(t *testing.T, configure func(*config.Config)) (*testServer, *logBuffer) {
 	t.Helper()
-	dbPath := filepath.Join(t.TempDir(), "soapgate.db")
+	return startLoggedAt(t, filepath.Join(t.TempDir(), "soapgate.db"), configure)
+}
+
+// startLoggedAt is startLogged on the database file at dbPath.
+func startLoggedAt(t *testing.T, dbPath string, configure func(*config.Config)) (*testServer, *logBuffer) {
+	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", dbPath)
 	t.Setenv("SOAPGATE_LOG_FORMAT", "json")
 	t.Setenv("SOAPGATE_LOG_LEVEL", "debug")

@@ -293,6 +293,9 @@ func (a *App) Close() error {
 	start := time.Now()
 	err := a.DB.Close()
 	a.lock.Release()
+	if err != nil {
+		a.Logger.Error("shutdown: closing the database", "err", err)
+	}
 	a.Logger.Info("shutdown complete: database closed, queued writes committed", "waited_ms", time.Since(start).Milliseconds(),
 		"at", time.Now().UTC().Format(time.RFC3339Nano))
 	return err
@@ -317,11 +320,12 @@ func openStore(cfg *config.Config, serve bool) (*store.DB, *store.ServeLock, err
 			return nil, nil, err
 		}
 	}
-	db, err := store.Open(dbPath)
+	db, err := store.OpenWith(dbPath, store.Options{FullCheck: cfg.Database.StartupCheck == "always", Serving: serve})
 	if err != nil {
 		lock.Release()
 		return nil, nil, err
 	}
+	db.Version = server.ReadBuildInfo().String() // recorded in the integrity marker a clean close leaves
 	return db, lock, nil
 }
 
