@@ -205,3 +205,61 @@ func TestGateway_VoidEndsSeries(t *testing.T) {
 		t.Fatalf("rp on the voided initial payment: %v, want 10/210", err)
 	}
 }
+
+// voidGate holds voids at the acquirer until released, and tells when one arrives.
+type voidGate struct {
+	processor.Test
+	arrived chan string // the billnumber of each void that reached the acquirer
+	release chan struct{}
+}
+
+func (p *voidGate) Void(ctx context.Context, r gateway.OpRequest) error {
+	p.arrived <- r.BillNumber
+	<-p.release
+	return p.Test.Void(ctx, r)
+}
+
+// TestGateway_VoidExpiredDelayedRacesAConfirm confirms an expired two-stage order while the
+// void job is busy with another one: the job, reaching the confirmed order, must leave it
+// alone (it voids only what is still unconfirmed), not refund what the merchant just charged.
+func TestGateway_VoidExpiredDelayedRacesAConfirm(t *testing.T) {
+	ctx := context.Background()
+	p := &voidGate{arrived: make(chan string, 4), release: make(chan struct{})}
+	e := newEnv(t, p)
+	first := e.pay(t, "race-1", "100.00", "1", visa)
+	confirmed := e.pay(t, "race-2", "100.00", "1", visa)
+	partial := e.pay(t, "race-3", "100.00", "1", visa)
+	if _, err := e.g.Confirm(ctx, e.m, gateway.AmountRequest{BillNumber: partial.BillNumber, Amount: "30.00", Currency: "RUB"}); err != nil {
+		t.Fatal(err)
+	}
+	at := e.clock.Now().Add(gateway.DefaultDelayedTTL)
+	if _, err := e.clock.Set(ctx, at); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- e.g.VoidExpiredDelayed(ctx, at) }()
+	if bill := <-p.arrived; bill != first.BillNumber {
+		t.Fatalf("the job voided %s first, want %s", bill, first.BillNumber)
+	}
+	// While the first void waits at the acquirer, the merchant confirms the other two.
+	if r, err := e.g.Confirm(ctx, e.m, gateway.AmountRequest{BillNumber: confirmed.BillNumber}); err != nil || r.Order.State != gateway.StateApproved {
+		t.Fatalf("confirm during the job: %v %+v", err, r)
+	}
+	if r, err := e.g.Confirm(ctx, e.m, gateway.AmountRequest{BillNumber: partial.BillNumber}); err != nil || r.Order.State != gateway.StateApproved {
+		t.Fatalf("confirm of the rest during the job: %v %+v", err, r)
+	}
+	close(p.release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if s := e.detail(t, first.BillNumber).Order.State; s != gateway.StateCanceled {
+		t.Fatalf("the first order: %s, want Canceled", s)
+	}
+	for _, o := range []*gateway.Order{confirmed, partial} {
+		d := e.detail(t, o.BillNumber)
+		if d.Order.State != gateway.StateApproved || d.Order.Captured != 10000 || d.Order.Refunded != 0 {
+			t.Errorf("%s, confirmed during the job: %s captured %v refunded %v (%d ops), want Approved with nothing refunded",
+				o.OrderNumber, d.Order.State, d.Order.Captured, d.Order.Refunded, len(d.Ops))
+		}
+	}
+}
