@@ -3,6 +3,7 @@ package gateway_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,5 +177,75 @@ func TestGateway_RecurringBounds(t *testing.T) {
 	}
 	if err := rp("rb-past", "10.00"); codes(err) != "10/210" || !strings.Contains(err.Error(), lastDay.Format("02.01.2006")) {
 		t.Fatalf("the day after the max date: %v, want 10/210 naming the date", err)
+	}
+}
+
+// lostAnswer is an acquirer that decides but whose answer is lost on the way back (the
+// gateway crashed, or the connection broke, after the processor decided): it remembers what
+// it decided for each billnumber.
+type lostAnswer struct {
+	processor.Test
+	mu      sync.Mutex
+	decided map[string]gateway.AuthResult
+}
+
+func (p *lostAnswer) Authorize(ctx context.Context, r gateway.AuthRequest) (gateway.AuthResult, error) {
+	res, err := p.Test.Authorize(ctx, r)
+	if err != nil {
+		return res, err
+	}
+	p.mu.Lock()
+	if p.decided == nil {
+		p.decided = map[string]gateway.AuthResult{}
+	}
+	p.decided[r.BillNumber] = res
+	p.mu.Unlock()
+	return gateway.AuthResult{}, errors.New("connection reset after the request was sent")
+}
+
+// TestGateway_RecoverRecordsWhatTheAcquirerDecided settles payments whose answer was lost: the
+// outcome recorded is the one the acquirer decided when it was asked. A payment-page order is
+// made long before its card is submitted; the card here expires at the end of the month the
+// page was made in and is submitted in the next month, so the acquirer declined it (54).
+func TestGateway_RecoverRecordsWhatTheAcquirerDecided(t *testing.T) {
+	ctx := context.Background()
+	p := &lostAnswer{}
+	e := newEnv(t, p)
+	pages := &gateway.Pages{Gateway: e.g}
+	now := e.clock.Now()
+	monthEnd := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := e.clock.Set(ctx, monthEnd.Add(-30*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	card := visa
+	card.ExpMonth, card.ExpYear = strconv.Itoa(int(now.Month())), strconv.Itoa(now.Year())
+	pg, order := e.page(t, pages, gateway.PageRequest{OrderNumber: "lost-page"})
+	if _, err := e.clock.Set(ctx, monthEnd.Add(10*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := pages.Submit(ctx, pg.ID, pg.FormToken, card); codes(err) != "2/1" {
+		t.Fatalf("submit with the answer lost: %v", err)
+	}
+	silent, err := e.g.Pay(ctx, e.m, gateway.PayRequest{OrderNumber: "lost-silent", Amount: "10.51", Card: visa})
+	if codes(err) != "2/1" || silent != nil {
+		t.Fatalf("silentpay with the answer lost: %v", err)
+	}
+	if n, err := e.g.Recover(ctx); err != nil || n != 2 {
+		t.Fatalf("recover: %d %v", n, err)
+	}
+	decided := func(bill string) gateway.State {
+		if p.decided[bill].Approved {
+			return gateway.StateApproved
+		}
+		return gateway.StateDeclined
+	}
+	d := e.detail(t, order.BillNumber)
+	if want := decided(order.BillNumber); d.Order.State != want || want != gateway.StateDeclined {
+		t.Fatalf("the page payment was recorded %s (%s), the acquirer decided %s (%s)", d.Order.State, d.Ops[0].ResponseCode,
+			want, p.decided[order.BillNumber].ISOCode)
+	}
+	st, _ := e.g.OrderState(ctx, e.m, "lost-silent", gateway.Window{To: e.clock.Now().Add(time.Hour)})
+	if len(st) != 1 || st[0].State != decided(st[0].BillNumber) {
+		t.Fatalf("silentpay recorded %v, the acquirer decided %v", st, p.decided)
 	}
 }
