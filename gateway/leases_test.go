@@ -93,7 +93,8 @@ func TestGateway_RecoverDueWithLeases(t *testing.T) {
 	if s := e.detail(t, young.BillNumber).Order.State; s != gateway.StateInProcess {
 		t.Fatalf("a payment younger than the grace was settled: %s", s)
 	}
-	// Just before the grace ends nothing is settled; at its end the free one is.
+	// A millisecond before the grace ends nothing is settled; once it is over (docs: "In Process
+	// for more than 10 s") the free one is.
 	if _, err := e.clock.Set(ctx, young.Updated.Add(gateway.SettleGrace-time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +104,7 @@ func TestGateway_RecoverDueWithLeases(t *testing.T) {
 	if s := e.detail(t, young.BillNumber).Order.State; s != gateway.StateInProcess {
 		t.Fatalf("settled a millisecond before the grace ended: %s", s)
 	}
-	if _, err := e.clock.Set(ctx, young.Updated.Add(gateway.SettleGrace)); err != nil {
+	if _, err := e.clock.Set(ctx, young.Updated.Add(gateway.SettleGrace+time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.g.RecoverDue(ctx, e.clock.Now()); err != nil {
@@ -263,7 +264,7 @@ func TestGateway_RecoverOpsRefusals(t *testing.T) {
 		t.Fatalf("a confirm younger than the grace: %s", st)
 	}
 	leases.busy[orderKey(o2)] = true
-	if _, err := e2.clock.Set(ctx, e2.clock.Now().Add(gateway.SettleGrace)); err != nil {
+	if _, err := e2.clock.Set(ctx, e2.clock.Now().Add(gateway.SettleGrace+time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
 	if err := e2.g.RecoverDue(ctx, e2.clock.Now()); err != nil {
