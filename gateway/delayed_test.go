@@ -101,6 +101,9 @@ func TestGateway_VoidExpiredDelayed(t *testing.T) {
 	if err != nil || len(notes) != 2 || notes[1].Event != gateway.EventCancel || notes[1].BillNumber != delayed.BillNumber+".2" {
 		t.Fatalf("notifications of the voided order: %v %+v", err, notes)
 	}
+	if rep := notes[1].Payload.Reply(); rep.Order.State != gateway.StateCanceled || rep.Op.Type != gateway.OpCancel || rep.Op.Amount != 10000 || rep.Op.ResponseCode != "AS000" {
+		t.Fatalf("the void's notification reports %s, op %v %s %s", rep.Order.State, rep.Op.Type, rep.Op.Amount, rep.Op.ResponseCode)
+	}
 	if _, err := e.g.Confirm(ctx, e.m, gateway.AmountRequest{BillNumber: delayed.BillNumber}); codes(err) != "10/202" {
 		t.Fatalf("confirm after the void: %v, want 10/202", err)
 	}
