@@ -34,9 +34,6 @@ func malformed(format string, args ...any) error {
 	return e
 }
 
-// parseSOAP reads an envelope strictly: no DTD or entities, bounded depth, one Body with one
-// child. The child's descendants become parameters by their lowercase local names; nested
-// elements are flattened so a client's wrapper element does not hide its fields.
 // namespaceOf resolves an element's prefix against the xmlns declarations of the element
 // itself (attrs) and then of the Envelope (outer).
 func namespaceOf(prefix string, attrs, outer []xml.Attr) string {
@@ -57,10 +54,112 @@ func qname(stack []xml.Name, i int) string {
 	return stack[i].Local
 }
 
+// parseSOAP reads an envelope: first by scanSOAP (soapscan.go), which takes the plain XML
+// that SOAP clients send without encoding/xml's cost, and otherwise, for anything outside
+// that subset and for every error, by decodeSOAP on encoding/xml. Both feed one soapBuilder,
+// so what an envelope means does not depend on which of them read it.
 func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 	if !utf8.Valid(body) {
 		return nil, malformed("request is not valid UTF-8")
 	}
+	if req, ok := scanSOAP(body, maxDepth); ok {
+		return req, nil
+	}
+	return decodeSOAP(body, maxDepth)
+}
+
+// soapBuilder turns the elements of an envelope, as a reader meets them, into a request.
+type soapBuilder struct {
+	req       *soapRequest
+	maxDepth  int
+	envDecls  []xml.Attr // the Envelope's attributes, for prefixes declared there
+	bodyOpen  bool       // the element open at depth 1 is the Body
+	bodies    int
+	children  int // elements directly inside Body
+	text      strings.Builder
+	leafStart int // depth of the element whose text is collected, or -1
+}
+
+func newSOAPBuilder(maxDepth int) *soapBuilder {
+	return &soapBuilder{req: &soapRequest{params: wire.Params{}}, maxDepth: maxDepth, leafStart: -1}
+}
+
+// start opens an element at depth (0 for the root). Only the Envelope's, the Body's and the
+// operation's names and attributes are read; a reader may pass the zero Name and no
+// attributes deeper down.
+func (b *soapBuilder) start(depth int, name xml.Name, attrs []xml.Attr) error {
+	if depth >= b.maxDepth {
+		return malformed("XML is nested deeper than %d levels", b.maxDepth)
+	}
+	switch {
+	case depth == 0:
+		b.envDecls = attrs
+		ns := namespaceOf(name.Space, attrs, nil)
+		if name.Local != "Envelope" || (ns != nsSOAP11 && ns != nsSOAP12) {
+			return malformed("not a SOAP request: the root element must be a SOAP 1.1 or 1.2 Envelope")
+		}
+		b.req.v12 = ns == nsSOAP12
+	case depth == 1:
+		envNS := nsSOAP11
+		if b.req.v12 {
+			envNS = nsSOAP12
+		}
+		if namespaceOf(name.Space, attrs, b.envDecls) != envNS || (name.Local != "Body" && name.Local != "Header") {
+			return malformed("unexpected element %s in Envelope", name.Local)
+		}
+		b.bodyOpen = name.Local == "Body"
+		if b.bodyOpen {
+			if b.bodies++; b.bodies > 1 {
+				return malformed("Envelope has more than one Body")
+			}
+		}
+	case depth == 2 && b.bodyOpen:
+		if b.children++; b.children > 1 {
+			return malformed("Body has more than one element")
+		}
+		b.req.operation = name.Local
+	case depth >= 3 && b.bodyOpen:
+		b.leafStart = depth
+		b.text.Reset()
+	}
+	return nil
+}
+
+// chars adds text inside the element open deepest.
+func (b *soapBuilder) chars(p []byte) {
+	if b.leafStart >= 0 {
+		b.text.Write(p)
+	}
+}
+
+// collects tells whether the element closing at depth is a parameter, whose local name end
+// then needs.
+func (b *soapBuilder) collects(depth int) bool { return b.leafStart == depth }
+
+// end closes the element at depth; local is its local name when collects(depth).
+func (b *soapBuilder) end(depth int, local string) error {
+	if b.leafStart == depth {
+		b.leafStart = -1
+		return b.req.params.Set(local, b.text.String())
+	}
+	if b.leafStart >= 0 && depth < b.leafStart {
+		b.leafStart = -1
+	}
+	return nil
+}
+
+func (b *soapBuilder) done() (*soapRequest, error) {
+	if b.bodies == 0 || b.req.operation == "" {
+		return nil, malformed("SOAP Body is missing or empty")
+	}
+	return b.req, nil
+}
+
+// decodeSOAP reads an envelope with encoding/xml, strictly: no DTD or entities, bounded
+// depth, one Body with one child. The child's descendants become parameters by their
+// lowercase local names; nested elements are flattened so a client's wrapper element does
+// not hide its fields.
+func decodeSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 	d := xml.NewDecoder(bytes.NewReader(body))
 	d.Strict = true
 	d.CharsetReader = func(charset string, r io.Reader) (io.Reader, error) {
@@ -69,19 +168,12 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 		}
 		return nil, errors.New("only UTF-8 is accepted")
 	}
-	req := &soapRequest{params: wire.Params{}}
-	var (
-		// RawToken, not Token: no namespace maps and copies per element. What Token adds is
-		// done here where it matters: the Envelope's and Body's namespaces are resolved from
-		// the xmlns declarations in scope (only those two elements' namespaces are read), and
-		// each end element must match its start.
-		stack     []xml.Name // open elements, names as written (prefix in Space)
-		envDecls  []xml.Attr // the Envelope's attributes, for prefixes declared there
-		bodies    int
-		children  int // elements directly inside Body
-		text      strings.Builder
-		leafStart = -1 // depth of the element whose text we collect
-	)
+	b := newSOAPBuilder(maxDepth)
+	// RawToken, not Token: no namespace maps and copies per element. What Token adds is
+	// done here where it matters: the Envelope's and Body's namespaces are resolved from
+	// the xmlns declarations in scope (only those two elements' namespaces are read), and
+	// each end element must match its start.
+	var stack []xml.Name // open elements, names as written (prefix in Space)
 	for {
 		tok, err := d.RawToken()
 		if err == io.EOF {
@@ -98,57 +190,19 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 				return nil, malformed("processing instructions are not accepted")
 			}
 		case xml.StartElement:
-			depth := len(stack)
-			if depth >= maxDepth {
-				return nil, malformed("XML is nested deeper than %d levels", maxDepth)
-			}
-			switch {
-			case depth == 0:
-				envDecls = t.Attr
-				ns := namespaceOf(t.Name.Space, t.Attr, nil)
-				if t.Name.Local != "Envelope" || (ns != nsSOAP11 && ns != nsSOAP12) {
-					return nil, malformed("not a SOAP request: the root element must be a SOAP 1.1 or 1.2 Envelope")
-				}
-				req.v12 = ns == nsSOAP12
-			case depth == 1:
-				envNS := nsSOAP11
-				if req.v12 {
-					envNS = nsSOAP12
-				}
-				if namespaceOf(t.Name.Space, t.Attr, envDecls) != envNS || (t.Name.Local != "Body" && t.Name.Local != "Header") {
-					return nil, malformed("unexpected element %s in Envelope", t.Name.Local)
-				}
-				if t.Name.Local == "Body" {
-					if bodies++; bodies > 1 {
-						return nil, malformed("Envelope has more than one Body")
-					}
-				}
-			case depth == 2 && stack[1].Local == "Body":
-				if children++; children > 1 {
-					return nil, malformed("Body has more than one element")
-				}
-				req.operation = t.Name.Local
-			case depth >= 3 && stack[1].Local == "Body":
-				leafStart = depth
-				text.Reset()
+			if err := b.start(len(stack), t.Name, t.Attr); err != nil {
+				return nil, err
 			}
 			stack = append(stack, t.Name)
 		case xml.CharData:
-			if leafStart >= 0 {
-				text.Write(t)
-			}
+			b.chars(t)
 		case xml.EndElement:
 			depth := len(stack) - 1
 			if depth < 0 || stack[depth] != t.Name {
 				return nil, malformed("request is not well-formed XML: element <%s> closed by </%s>", qname(stack, depth), t.Name.Local)
 			}
-			if leafStart == depth {
-				if err := req.params.Set(t.Name.Local, text.String()); err != nil {
-					return req, err
-				}
-				leafStart = -1
-			} else if leafStart >= 0 && depth < leafStart {
-				leafStart = -1
+			if err := b.end(depth, t.Name.Local); err != nil {
+				return b.req, err
 			}
 			stack = stack[:depth]
 		}
@@ -156,8 +210,5 @@ func parseSOAP(body []byte, maxDepth int) (*soapRequest, error) {
 	if len(stack) != 0 {
 		return nil, malformed("request is not well-formed XML: unexpected end of input")
 	}
-	if bodies == 0 || req.operation == "" {
-		return nil, malformed("SOAP Body is missing or empty")
-	}
-	return req, nil
+	return b.done()
 }
