@@ -44,7 +44,8 @@ func (g *Gateway) DelayedExpires(o *Order) (at time.Time, ok bool) {
 // PartialDelayed one, whose DelayedTTL has run out at now. Each goes through Cancel: the void
 // is committed In Process, the processor asked outside any transaction, and the outcome
 // committed with its cancel notification, so a crash in between is settled by Recover. An
-// order whose confirm or cancel is under way (10/202) is left for a later pass.
+// order whose confirm or cancel is under way (10/202) is left for a later pass, and one that
+// a confirm made Approved after the listing is left alone.
 func (g *Gateway) VoidExpiredDelayed(ctx context.Context, now time.Time) error {
 	before := now.Add(-g.delayedTTL())
 	var errs []error
@@ -63,7 +64,8 @@ func (g *Gateway) VoidExpiredDelayed(ctx context.Context, now time.Time) error {
 			if m == nil {
 				continue // a merchant no longer configured: nothing can be answered for it
 			}
-			_, err := g.Cancel(ctx, m, CancelRequest{AmountRequest: AmountRequest{BillNumber: o.BillNumber}, Reason: "delayed_ttl"})
+			// Only while it is still unconfirmed: a confirm may have landed since the listing.
+			_, err := g.cancel(ctx, m, CancelRequest{AmountRequest: AmountRequest{BillNumber: o.BillNumber}, Reason: "delayed_ttl"}, true)
 			if e := AsError(err); err != nil && e.First == 10 {
 				continue // its state changed meanwhile, or an operation on it is under way
 			} else if err != nil {

@@ -363,11 +363,14 @@ func SplitBillNumber(s string) (string, error) {
 
 // settleRequest is the request a crash interrupted, as it was sent: a merchant-initiated
 // recurring charge carries its attempt count, which the processor's answer may depend on.
+// Its time is when the card was put on the order (Updated: nothing else changes an In
+// Process order), which is when the processor was asked; a payment-page order is made up to
+// payment_ttl before that, and a card that expired in between was declined then.
 func (g *Gateway) settleRequest(ctx context.Context, o *Order) AuthRequest {
-	req := authRequest(o, o.Created)
+	req := authRequest(o, o.Updated)
 	g.Store.View(ctx, func(tx Tx) error {
 		if c, err := tx.RecurringCharge(o.ID); err == nil {
-			req = mitRequest(o, c, o.Created)
+			req = mitRequest(o, c, o.Updated)
 		}
 		return nil
 	})
