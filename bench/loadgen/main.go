@@ -75,7 +75,7 @@ func main() {
 	// rarely as soapgate serve does by default (its DefaultGCPercent), so that neither side of
 	// a ratio pays for a different collector setting. GOGC in the environment wins.
 	if _, set := os.LookupEnv("GOGC"); !set {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(200)
 	}
 	var cfg config
 	var servePlain, waitHealthz string
