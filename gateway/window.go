@@ -11,7 +11,8 @@ const DefaultWindow = 72 * time.Hour
 
 // ParseWindow reads the GMT date-window parameters startyear … endmin. Each given field
 // replaces that part of the default window, which is the last three days up to now; the end
-// is inclusive to the minute. A field that is not a number is 5/110 naming it.
+// is inclusive to the minute. A field that is not a number, or a day the month does not have
+// (31 April, 29 February of a common year), is 5/110 naming it.
 func ParseWindow(get func(name string) string, now time.Time) (Window, error) {
 	start, err := windowEdge("start", get, now.Add(-DefaultWindow).Truncate(time.Minute))
 	if err != nil {
@@ -45,7 +46,11 @@ func windowEdge(prefix string, get func(string) string, def time.Time) (time.Tim
 		}
 		parts[i] = n
 	}
-	return time.Date(parts[0], time.Month(parts[1]), parts[2], parts[3], parts[4], 0, 0, time.UTC), nil
+	t := time.Date(parts[0], time.Month(parts[1]), parts[2], parts[3], parts[4], 0, 0, time.UTC)
+	if t.Day() != parts[2] { // time.Date rolls 31.04 over to 01.05; a client meant neither
+		return time.Time{}, Invalid(CodeParam, "%s %d is not a day of %04d-%02d", windowFields[prefix][2], parts[2], parts[0], parts[1])
+	}
+	return t, nil
 }
 
 // Contains reports whether t lies in the window.

@@ -10,7 +10,7 @@ import (
 
 // TestParseWindow checks the date window of orderstate and orderresult: the last three days
 // by default, each field replacing its part of that default, the end inclusive to the minute,
-// and 5/110 naming a field that is not a number in its range.
+// and 5/110 naming a field that is not a number in its range or a day its month lacks.
 func TestParseWindow(t *testing.T) {
 	now := time.Date(2026, 12, 2, 10, 30, 45, 0, time.UTC)
 	d := func(s string) time.Time {
@@ -45,6 +45,11 @@ func TestParseWindow(t *testing.T) {
 		{"year before 1970", map[string]string{"endyear": "1969"}, "", "", "endyear"},
 		{"year of five digits", map[string]string{"startyear": "10000"}, "", "", "startyear"},
 		{"a decimal", map[string]string{"endhour": "1.5"}, "", "", "endhour"},
+		{"31 April", map[string]string{"startyear": "2026", "startmonth": "4", "startday": "31"}, "", "", "startday"},
+		{"29 February of a common year", map[string]string{"endyear": "2026", "endmonth": "2", "endday": "29"}, "", "", "endday"},
+		{"29 February of a leap year", map[string]string{"startyear": "2024", "startmonth": "2", "startday": "29", "starthour": "0", "startmin": "0"},
+			"2024-02-29 00:00", "2026-12-02 10:31", ""},
+		{"day 31 against the default month of 30 days", map[string]string{"startday": "31"}, "", "", "startday"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, err := gateway.ParseWindow(func(name string) string { return tc.params[name] }, now)
