@@ -316,6 +316,16 @@ func TestServer_Orderstate(t *testing.T) {
 			t.Errorf("codes = %s, want %s", got, want)
 		}
 	})
+	t.Run("a day its month lacks", func(t *testing.T) {
+		_, doc := ts.soap(t, "/orderstate/orderstate.cfm", "orderstate",
+			req.with("startyear", "2026").with("startmonth", "4").with("startday", "31"))
+		if got, want := faultCodes(t, doc), "5/110"; got != want {
+			t.Errorf("codes = %s, want %s", got, want)
+		}
+		if !strings.Contains(doc.Root().FindElement("//faultstring").Text(), "startday") {
+			t.Errorf("the fault does not name startday")
+		}
+	})
 }
 
 func TestServer_Orderresult(t *testing.T) {
