@@ -122,6 +122,9 @@ func (d *Deliverer) record(n *gateway.Notification, a gateway.DeliveryAttempt) {
 		d.Logger.Error("record notification attempt", "id", n.ID, "err", err)
 		return
 	}
+	if d.Counted != nil {
+		d.Counted(a.Outcome)
+	}
 	if !held {
 		d.Logger.Warn("notification claim ran out during the attempt; its outcome is kept by the claim's new holder",
 			"id", n.ID, "merchant_id", n.MerchantID, "billnumber", n.BillNumber, "outcome", a.Outcome)

@@ -59,6 +59,8 @@ type Deliverer struct {
 	ProbeAfter  int
 	Kick        <-chan struct{} // a commit queued notifications
 	Logger      *slog.Logger
+	// Counted, when set, is told the outcome of each attempt once it is recorded (/metrics).
+	Counted func(outcome string)
 	// Owner names this deliverer in its claims; host:pid:random when empty. Each process
 	// must have its own.
 	Owner string

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -210,8 +211,13 @@ func TestDeliverer_RunDue_Rejected(t *testing.T) {
 			m := newMerchantServer(t)
 			m.setReply(func(_ int, r request) (int, string) { return tc.reply(r) })
 			f := newFixture(t, tc.protocol, m.URL)
+			var counted []string // what /metrics is told, once the attempt is recorded
+			f.d.Counted = func(outcome string) { counted = append(counted, outcome) }
 			id := f.payment()
 			f.runDue()
+			if !slices.Equal(counted, []string{"rejected"}) {
+				t.Errorf("attempts counted %v, want [rejected]", counted)
+			}
 			n := f.notification(id)
 			if got, want := n.State, gateway.NotifyRejected; got != want {
 				t.Fatalf("state = %s, want %s", got, want)

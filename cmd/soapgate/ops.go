@@ -53,9 +53,9 @@ type opsServer struct {
 // once (a taken port stops the start, before anything is served).
 func (a *App) wireOps() error {
 	db, clock := a.DB, a.Gateway.Clock
-	a.Metrics.WatchNotifications(func(ctx context.Context) (int, time.Time, map[string]int64, error) {
+	a.Metrics.WatchNotifications(func(ctx context.Context) (int, time.Time, error) {
 		s, err := db.NotificationStats(ctx)
-		return s.Pending, s.OldestPending, s.Attempts, err
+		return s.Pending, s.OldestPending, err
 	}, clock)
 	addr := a.Config.Metrics.Listen
 	if addr == "" {

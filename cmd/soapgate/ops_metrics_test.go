@@ -89,7 +89,7 @@ func TestMetrics_MoveWithTraffic(t *testing.T) {
 	waitFor(t, "two notifications pending after a retry each", func() bool {
 		after = scrapeMetrics(t, ts.URL+"/metrics")
 		return after.value("soapgate_notifications_pending") == 2 &&
-			after.value("soapgate_notification_attempts", "outcome", "retry") >= 2 &&
+			after.value("soapgate_notification_attempts_total", "outcome", "retry") >= 2 &&
 			after.value("soapgate_notifications_oldest_pending_age_seconds") > 0
 	})
 

@@ -24,6 +24,7 @@ func (a *App) wireNotify() error {
 		Concurrency: cfg.NotifyConcurrency,
 		Kick:        a.DB.Outbox(),
 		Logger:      a.Logger,
+		Counted:     a.Metrics.NotificationAttempt,
 	}
 	a.Gateway.Jobs.Add(d)
 	a.Gateway.Jobs.Add(&gateway.NotifyPruner{Store: a.DB, Retention: cfg.NotifyRetention})
