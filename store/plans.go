@@ -33,6 +33,10 @@ const (
 		WHERE merchant_id = ? AND ` + claimable + ` ORDER BY next_at, id LIMIT ?`
 	qClaimNotification    = `UPDATE notifications SET claim_owner = ?, claimed_until = ? WHERE id = ? AND ` + claimable
 	qPendingMerchantAfter = `SELECT min(merchant_id) FROM notifications WHERE state = 'pending' AND merchant_id > ?`
+	// /metrics at each scrape: the state is written out, not bound, so that SQLite may read
+	// the pending rows through the partial index notifications_due (a bound ? cannot match
+	// its WHERE state = 'pending', and the count read every notification ever kept).
+	qOutboxBacklog        = `SELECT count(*), min(created) FROM notifications WHERE state = 'pending'`
 	qPruneOld             = `SELECT id FROM notifications WHERE state IN ('delivered', 'rejected') AND done_at < ? ORDER BY done_at LIMIT ?`
 	qPruneAttempts        = `DELETE FROM notification_attempts WHERE notification_id IN (` + qPruneOld + `)`
 	qPruneNotifications   = `DELETE FROM notifications WHERE id IN (` + qPruneOld + `)`
@@ -77,6 +81,7 @@ func (db *DB) HotQueryPlans() ([]Plan, error) {
 		{"due notifications of a merchant", qDueNotifications, []any{"700001", 0, 0, 64}, "notifications_due"},
 		{"claim a notification", qClaimNotification, []any{"p", 0, 1, 0, 0}, ""},
 		{"merchants with pending notifications", qPendingMerchantAfter, []any{""}, "notifications_due"},
+		{"metrics: outbox backlog", qOutboxBacklog, nil, ""}, // a scan of the partial index: the pending rows only
 		{"retention: old attempts", qPruneAttempts, []any{0, 500}, ""},
 		{"retention: old notifications", qPruneNotifications, []any{0, 500}, "notifications_done"},
 		{"next due schedule", qNextDueSchedule, []any{0}, ""},

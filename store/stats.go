@@ -139,8 +139,7 @@ type NotificationStats struct {
 func (db *DB) NotificationStats(ctx context.Context) (NotificationStats, error) {
 	var s NotificationStats
 	var oldest sql.NullInt64
-	err := db.r.QueryRowContext(ctx, db.dialect(`SELECT count(*), min(created) FROM notifications WHERE state = ?`),
-		string(gateway.NotifyPending)).Scan(&s.Pending, &oldest)
+	err := db.r.QueryRowContext(ctx, qOutboxBacklog).Scan(&s.Pending, &oldest) // plans.go
 	if err != nil {
 		return s, fmt.Errorf("notification backlog: %w", err)
 	}
