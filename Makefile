@@ -3,11 +3,19 @@ GO      ?= go
 BIN     := bin/soapgate
 export CGO_ENABLED := 1
 
-.PHONY: all build run test test-short cover generate fuzz bench bench-scale clean
+.PHONY: all build run test test-short cover generate fuzz bench bench-scale clean deps deps-build
 
 all: build
 
-build:
+# The Debian packages the build (cgo: gcc, libssl-dev) and the tests (SOAP clients, Chromium,
+# PostgreSQL) need, installed when missing (scripts/deps.sh).
+deps-build:
+	@scripts/deps.sh build
+
+deps:
+	@scripts/deps.sh test
+
+build: deps-build
 	$(GO) build -o $(BIN) ./cmd/soapgate
 
 run: build
@@ -17,7 +25,7 @@ run: build
 # third-party SOAP clients (python3-zeep, PHP SoapClient; .ci/run installs them). The store's
 # tests and the end-to-end suite then run again on PostgreSQL (a private cluster the tests
 # start; Debian's postgresql package, which .ci/run installs).
-test:
+test: deps
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 20m ./...
 	SOAPGATE_TEST_STORE=postgres $(GO) test -count=1 -timeout 20m ./store/ ./cmd/soapgate/
