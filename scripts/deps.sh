@@ -22,7 +22,6 @@ for pkg in "${want[@]}"; do
 done
 [ ${#need[@]} -eq 0 ] && exit 0
 
-echo "deps: installing ${need[*]}" >&2
 if [ "$(id -u)" -eq 0 ]; then
 	sudo=()
 elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
@@ -31,6 +30,7 @@ else
 	echo "deps: missing Debian packages; run: sudo apt-get install ${need[*]}" >&2
 	exit 1
 fi
+echo "deps: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}"
