@@ -44,8 +44,10 @@ func startBanner(t *testing.T, path string) string {
 	return fmt.Sprint(logs.one(t, "msg", "soapgate started")["integrity"])
 }
 
-// openDamaged opens the app on path as serve would and wants the damaged-file refusal.
-func openDamaged(t *testing.T, path string) {
+// openDamaged opens the app on path as serve would and wants the damaged-file refusal, found
+// by (the check that reported it: "PRAGMA quick_check", or "sqlite" for a header SQLite
+// itself refuses).
+func openDamaged(t *testing.T, path, by string) {
 	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", path)
 	cfg, err := config.Load(testConfig)
@@ -57,11 +59,12 @@ func openDamaged(t *testing.T, path string) {
 		app.Close()
 		t.Fatal("a damaged database file started")
 	}
-	for _, want := range []string{path, "is damaged", "PRAGMA quick_check", "restore it from a backup"} {
+	for _, want := range []string{path, "is damaged", by, "restore it from a backup"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("no %q in: %v", want, err)
 		}
 	}
+	t.Log(err)
 }
 
 // TestStart_IntegrityBanner: the banner says how the file was trusted: the full quick_check
@@ -123,7 +126,7 @@ func TestStart_FullCheckAfterKill9(t *testing.T) {
 		t.Fatalf("a marker after kill -9 (%v)", err)
 	}
 	corruptBytes(t, path, func(n int) int { return n - 4096 + 8 }, func(n int) int { return n })
-	openDamaged(t, path)
+	openDamaged(t, path, "PRAGMA quick_check")
 }
 
 // TestDBCheck: `soapgate db check` runs the full quick_check on demand: a healthy file
@@ -167,5 +170,5 @@ func TestDBCheck(t *testing.T) {
 	if _, err := runCLI(t, "db", "check", filepath.Join(t.TempDir(), "missing.db")); err == nil {
 		t.Error("db check of a missing file passed")
 	}
-	openDamaged(t, path)
+	openDamaged(t, path, "PRAGMA quick_check")
 }

@@ -135,23 +135,7 @@ func TestStart_Refusals(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			t.Setenv("SOAPGATE_DATABASE_PATH", path)
-			cfg, err := config.Load(testConfig)
-			if err != nil {
-				t.Fatal(err)
-			}
-			app, err := Open(cfg, slog.New(slog.DiscardHandler))
-			if err == nil {
-				app.Close()
-				t.Fatal("a damaged database file started")
-			}
-			msg := err.Error()
-			for _, want := range []string{path, "is damaged", damage.by, "restore it from a backup"} {
-				if !strings.Contains(msg, want) {
-					t.Errorf("no %q in: %v", want, err)
-				}
-			}
-			t.Log(err)
+			openDamaged(t, path, damage.by) // integrity_test.go
 		})
 	}
 	t.Run("database folder not writable", func(t *testing.T) {
