@@ -123,14 +123,14 @@ type startCheck struct {
 // happens from here on (a crash, a kill -9), no marker vouches for the file until a clean
 // Close writes a new one.
 func takeMarker(path string, full bool) startCheck {
-	c := decide(path, full)
-	if wi, err := os.Stat(path + "-wal"); err == nil && wi.Size() > 0 {
-		c.walSeen = true
-	}
+	wi, walErr := os.Stat(path + "-wal")
+	c := decide(path, full, wi, walErr)
+	c.walSeen = walErr == nil && wi.Size() > 0
 	return c
 }
 
-func decide(path string, full bool) startCheck {
+// decide reads the marker; wal and walErr are the -wal file's stat, taken once by takeMarker.
+func decide(path string, full bool, wal fs.FileInfo, walErr error) startCheck {
 	name := path + markerSuffix
 	raw, mst, err := readMarker(name)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -171,10 +171,10 @@ func decide(path string, full bool) startCheck {
 	if mst.CtimeNS <= m.CtimeNS {
 		return startCheck{reason: "the marker is not younger than the file's last change"}
 	}
-	if wi, err := os.Stat(path + "-wal"); err == nil && wi.Size() > 0 {
+	if walErr == nil && wal.Size() > 0 {
 		return startCheck{reason: "a non-empty -wal file: another process has the database open, or one stopped without closing it"}
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return startCheck{reason: fmt.Sprintf("the -wal file: %v", err)}
+	} else if walErr != nil && !errors.Is(walErr, fs.ErrNotExist) {
+		return startCheck{reason: fmt.Sprintf("the -wal file: %v", walErr)}
 	}
 	return startCheck{skip: true, m: m}
 }

@@ -64,7 +64,8 @@ func serveCmd() *cobra.Command {
 // megabytes, so Go's default of 100 collects dozens of times a second under load: the
 // collector took a tenth of the CPU of an orderstate load and its pauses showed in the
 // tail latency. 200 collects half as often; 400 did no better in make bench and took the
-// server's peak resident size from 57 to 95 MiB (README "Performance"). GOGC and GOMEMLIMIT in the environment win, as for any Go program.
+// server's peak resident size from 57 to 95 MiB (README "Performance"). GOGC and GOMEMLIMIT
+// in the environment win, as for any Go program.
 const DefaultGCPercent = 200
 
 func tuneGC() {
