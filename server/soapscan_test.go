@@ -138,3 +138,49 @@ func BenchmarkParseSOAP_Readers(b *testing.B) {
 		})
 	}
 }
+
+// TestScanSOAP_Subset: the declarations, texts and attribute values the fast path takes, and
+// the ones it leaves to encoding/xml; both ways the answer is encoding/xml's.
+func TestScanSOAP_Subset(t *testing.T) {
+	env := func(decl, text, attr string) string {
+		return decl + `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body><op a="` + attr +
+			`"><login>` + text + `</login></op></s:Body></s:Envelope>`
+	}
+	for _, tc := range []struct {
+		name, body string
+		fast       bool
+	}{
+		{"no declaration", env("", "l", "v"), true},
+		{"standalone", env(`<?xml version="1.0" encoding="utf8" standalone="no"?>`, "l", "v"), true},
+		{"declaration without version", env(`<?xml encoding="UTF-8"?>`, "l", "v"), true},
+		{"empty declaration", env(`<?xml?>`, "l", "v"), false},
+		{"xml-ish target", env(`<?xmlfoo version="1.0"?>`, "l", "v"), false},
+		{"spaces around =", env(`<?xml version = "1.0"?>`, "l", "v"), false},
+		{"unknown pseudo-attribute", env(`<?xml version="1.0" foo="bar"?>`, "l", "v"), false},
+		{"pseudo-attributes unspaced", env(`<?xml version="1.0"encoding="UTF-8"?>`, "l", "v"), false},
+		{"standalone maybe", env(`<?xml version="1.0" standalone="maybe"?>`, "l", "v"), false},
+		{"unclosed declaration", `<?xml version="1.0"`, false},
+		{"tab and newline in text", env("", "a\tb\nc", "v"), true},
+		{"> in text and attribute", env("", "a>b", "x>y"), true},
+		{"DEL and Cyrillic", env("", "a\x7fЖ", "Ж"), true},
+		{"control character", env("", "a\x01b", "v"), false},
+		{"U+FFFE", env("", "a\uFFFEb", "v"), false},
+		{"]]> in text", env("", "a]]>b", "v"), false},
+		{"tab in an attribute", env("", "l", "a\tb"), false},
+		{"< in an attribute", env("", "l", "a<b"), false},
+		{"digit starting a name", strings.Replace(env("", "l", "v"), "<login>l</login>", "<1x>l</1x>", 1), false},
+		{"two colons in a name", strings.Replace(env("", "l", "v"), "<login>l</login>", "<a:b:c>l</a:b:c>", 1), false},
+		{"self-closing root", `<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"/>`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fast, ok := scanSOAP([]byte(tc.body), DefaultMaxDepth)
+			if ok != tc.fast {
+				t.Fatalf("fast path took it: %v, want %v", ok, tc.fast)
+			}
+			slow, err := decodeSOAP([]byte(tc.body), DefaultMaxDepth)
+			if ok && (err != nil || !reflect.DeepEqual(fast, slow)) {
+				t.Fatalf("scanned %+v, encoding/xml: %+v %v", fast, slow, err)
+			}
+		})
+	}
+}
