@@ -44,10 +44,9 @@ func startBanner(t *testing.T, path string) string {
 	return fmt.Sprint(logs.one(t, "msg", "soapgate started")["integrity"])
 }
 
-// openDamaged opens the app on path as serve would and wants the damaged-file refusal, found
-// by (the check that reported it: "PRAGMA quick_check", or "sqlite" for a header SQLite
-// itself refuses).
-func openDamaged(t *testing.T, path, by string) {
+// openAppOn opens (and closes) the app with the test config on the database at path, as
+// serve would, and returns what Open said.
+func openAppOn(t *testing.T, path string) error {
 	t.Helper()
 	t.Setenv("SOAPGATE_DATABASE_PATH", path)
 	cfg, err := config.Load(testConfig)
@@ -57,6 +56,17 @@ func openDamaged(t *testing.T, path, by string) {
 	app, err := Open(cfg, slog.New(slog.DiscardHandler))
 	if err == nil {
 		app.Close()
+	}
+	return err
+}
+
+// openDamaged opens the app on path as serve would and wants the damaged-file refusal, found
+// by (the check that reported it: "PRAGMA quick_check", or "sqlite" for a header SQLite
+// itself refuses).
+func openDamaged(t *testing.T, path, by string) {
+	t.Helper()
+	err := openAppOn(t, path)
+	if err == nil {
 		t.Fatal("a damaged database file started")
 	}
 	for _, want := range []string{path, "is damaged", by, "restore it from a backup"} {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"os/exec"
@@ -153,14 +152,8 @@ func TestStart_Refusals(t *testing.T) {
 			if _, err := os.Stat("/sys"); err != nil && strings.HasPrefix(p, "/sys/") {
 				continue
 			}
-			t.Setenv("SOAPGATE_DATABASE_PATH", p)
-			cfg, err := config.Load(testConfig)
-			if err != nil {
-				t.Fatal(err)
-			}
-			app, err := Open(cfg, slog.New(slog.DiscardHandler))
+			err := openAppOn(t, p) // integrity_test.go
 			if err == nil {
-				app.Close()
 				t.Fatalf("%s: started", p)
 			}
 			if !strings.Contains(err.Error(), "permission denied") {
@@ -169,16 +162,10 @@ func TestStart_Refusals(t *testing.T) {
 		}
 	})
 	t.Run("test clock without admin token", func(t *testing.T) {
-		t.Setenv("SOAPGATE_DATABASE_PATH", filepath.Join(t.TempDir(), "c.db"))
 		t.Setenv("SOAPGATE_CLOCK", "test")
 		t.Setenv("SOAPGATE_ADMIN_TOKEN", "")
-		cfg, err := config.Load(testConfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		app, err := Open(cfg, slog.New(slog.DiscardHandler))
+		err := openAppOn(t, filepath.Join(t.TempDir(), "c.db"))
 		if err == nil {
-			app.Close()
 			t.Fatal("clock: test without admin.token started")
 		}
 		if !strings.Contains(err.Error(), "admin.token") {
