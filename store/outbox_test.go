@@ -31,16 +31,7 @@ func drainOutbox(db *store.DB) {
 // wakes the deliverer; a release under another claim, or an expired one, frees nothing.
 func TestTxn_ReleaseNotification(t *testing.T) {
 	db := open(t)
-	o := newOrder("1300000000000001", "rel", gateway.StateApproved)
-	n := &gateway.Notification{MerchantID: "m1", OrderID: o.ID, BillNumber: o.BillNumber + ".1", Event: gateway.EventPayment,
-		State: gateway.NotifyPending, NextAt: t0, Created: t0}
-	update(t, db, func(tx gateway.Tx) error {
-		if err := tx.InsertOrder(o); err != nil {
-			return err
-		}
-		n.OrderID = o.ID
-		return tx.InsertNotification(n)
-	})
+	n := pendingNotification(t, db, "1300000000000001", "rel")
 	mine := gateway.Claim{Owner: "p1", Until: t0.Add(time.Minute)}
 	claim := func(c gateway.Claim) (ok bool) {
 		update(t, db, func(tx gateway.Tx) (err error) {
@@ -84,16 +75,7 @@ func TestTxn_ReleaseNotification(t *testing.T) {
 // not due. A notification of no order is refused (foreign key).
 func TestTxn_FinishNotificationRetry(t *testing.T) {
 	db := open(t)
-	o := newOrder("1300000000000002", "retry", gateway.StateApproved)
-	n := &gateway.Notification{MerchantID: "m1", BillNumber: o.BillNumber + ".1", Event: gateway.EventPayment,
-		State: gateway.NotifyPending, NextAt: t0, Created: t0}
-	update(t, db, func(tx gateway.Tx) error {
-		if err := tx.InsertOrder(o); err != nil {
-			return err
-		}
-		n.OrderID = o.ID
-		return tx.InsertNotification(n)
-	})
+	n := pendingNotification(t, db, "1300000000000002", "retry")
 	c := gateway.Claim{Owner: "p1", Until: t0.Add(time.Minute)}
 	update(t, db, func(tx gateway.Tx) error {
 		if ok, err := tx.ClaimNotification(n.ID, t0, t0, c); err != nil || !ok {
@@ -131,7 +113,7 @@ func TestTxn_FinishNotificationRetry(t *testing.T) {
 		return nil
 	})
 	err := db.Update(context.Background(), func(tx gateway.Tx) error {
-		return tx.InsertNotification(&gateway.Notification{MerchantID: "m1", OrderID: o.ID + 1000, BillNumber: "x.1",
+		return tx.InsertNotification(&gateway.Notification{MerchantID: "m1", OrderID: n.OrderID + 1000, BillNumber: "x.1",
 			Event: gateway.EventPayment, State: gateway.NotifyPending, NextAt: t0, Created: t0})
 	})
 	if err == nil {
@@ -186,4 +168,21 @@ func TestDB_NotificationStatsCounts(t *testing.T) {
 	if s.Pending != 2 || !s.OldestPending.Equal(t0.Add(2*time.Minute)) {
 		t.Fatalf("backlog %d, oldest %v; want 2, %v", s.Pending, s.OldestPending, t0.Add(2*time.Minute))
 	}
+}
+
+// pendingNotification stores an approved order (billnumber bill, ordernumber number) and its
+// payment notification, pending since t0.
+func pendingNotification(t *testing.T, db *store.DB, bill, number string) *gateway.Notification {
+	t.Helper()
+	o := newOrder(bill, number, gateway.StateApproved)
+	n := &gateway.Notification{MerchantID: "m1", BillNumber: bill + ".1", Event: gateway.EventPayment,
+		State: gateway.NotifyPending, NextAt: t0, Created: t0}
+	update(t, db, func(tx gateway.Tx) error {
+		if err := tx.InsertOrder(o); err != nil {
+			return err
+		}
+		n.OrderID = o.ID
+		return tx.InsertNotification(n)
+	})
+	return n
 }
