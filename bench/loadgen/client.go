@@ -64,13 +64,13 @@ func soapPost(ctx context.Context, client *http.Client, url string, body []byte)
 	return resp.StatusCode, b, nil
 }
 
-// drive runs sc with conc workers for dur and returns the measured result.
-func drive(client *http.Client, sc scenario, conc int, dur time.Duration, counter *atomic.Int64) result {
+// drive runs sc with conc workers for dur, each on a keep-alive connection of its own
+// (conn.go), and returns the measured result.
+func drive(sc scenario, conc int, dur, timeout time.Duration, counter *atomic.Int64) result {
 	res := result{Name: sc.name}
 	var errs errSamples
 	var ok, bad atomic.Int64
 	lats := make([][]time.Duration, conc)
-	ctx := context.Background()
 	deadline := time.Now().Add(dur)
 	start := time.Now()
 	var ticks chan time.Time
@@ -83,6 +83,13 @@ func drive(client *http.Client, sc scenario, conc int, dur time.Duration, counte
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
+			c, err := newConn(sc.url, timeout)
+			if err != nil {
+				bad.Add(1)
+				errs.add(err.Error())
+				return
+			}
+			defer c.close()
 			lat := make([]time.Duration, 0, 4096)
 			for time.Now().Before(deadline) {
 				t0 := time.Now()
@@ -93,8 +100,7 @@ func drive(client *http.Client, sc scenario, conc int, dur time.Duration, counte
 					}
 				}
 				i := counter.Add(1)
-				body := sc.body(i)
-				status, rb, err := soapPost(ctx, client, sc.url, body)
+				status, rb, err := c.post(sc.body(i))
 				d := time.Since(t0)
 				lat = append(lat, d)
 				if err == nil {
@@ -133,14 +139,14 @@ func schedule(ticks chan<- time.Time, rate float64, start, deadline time.Time) {
 
 // runHTTP runs an optional unmeasured warm-up, then the measured load; serverPID (when
 // > 0) is the process whose CPU time is charged to the scenario.
-func runHTTP(cfg config, client *http.Client, sc scenario, counter *atomic.Int64, serverPID int) result {
+func runHTTP(cfg config, sc scenario, counter *atomic.Int64, serverPID int) result {
 	if cfg.warmup > 0 {
 		fmt.Fprintf(os.Stderr, "  %s: warm-up %s\n", sc.name, cfg.warmup)
-		drive(client, sc, cfg.conc, cfg.warmup, counter)
+		drive(sc, cfg.conc, cfg.warmup, cfg.timeout, counter)
 	}
 	fmt.Fprintf(os.Stderr, "  %s: measuring %s with %d clients\n", sc.name, cfg.dur, cfg.conc)
 	var r result
-	measureCPU(&r, serverPID, func() { r = drive(client, sc, cfg.conc, cfg.dur, counter) })
+	measureCPU(&r, serverPID, func() { r = drive(sc, cfg.conc, cfg.dur, cfg.timeout, counter) })
 	return r
 }
 

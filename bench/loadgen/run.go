@@ -83,7 +83,7 @@ func run(cfg config) int {
 	osBody := orderstateBody("bench-os-" + rep.RunID)
 	httpRun := func(name, url string, pid int, body func(int64) []byte, check func(int, []byte) error, rate float64) func(config) result {
 		return func(c config) result {
-			return runHTTP(c, client, scenario{name: name, url: url, body: body, check: check, rate: rate}, &counter, pid)
+			return runHTTP(c, scenario{name: name, url: url, body: body, check: check, rate: rate}, &counter, pid)
 		}
 	}
 	plainPID, plainURL := 0, ""
