@@ -101,6 +101,13 @@ type libcryptoKey struct {
 	cleanup runtime.Cleanup
 }
 
+// maxIdleContexts is how many contexts a key keeps per hash. A signature runs on its
+// request's goroutine, and while it is in libcrypto the runtime hands that goroutine's P to
+// another, so far more signatures than cores run at once: with the pool sized by
+// GOMAXPROCS (4 here) one silentpay signature in twelve built and freed a context. A
+// context is a few hundred bytes.
+const maxIdleContexts = 64
+
 type libcryptoHandle struct {
 	pkey  *C.EVP_PKEY
 	size  int                     // signature bytes
@@ -117,7 +124,7 @@ func newLibcryptoKey(key *rsa.PrivateKey) (*libcryptoKey, error) {
 	}
 	h := &libcryptoHandle{pkey: pkey, size: int(C.EVP_PKEY_size(pkey))}
 	for i := range h.pools {
-		h.pools[i] = make(chan *C.EVP_PKEY_CTX, 2*runtime.GOMAXPROCS(0))
+		h.pools[i] = make(chan *C.EVP_PKEY_CTX, maxIdleContexts)
 	}
 	k := &libcryptoKey{pub: &key.PublicKey, key: key, c: h}
 	k.cleanup = runtime.AddCleanup(k, (*libcryptoHandle).free, h)
