@@ -65,7 +65,7 @@ func (g *Gateway) VoidExpiredDelayed(ctx context.Context, now time.Time) error {
 				continue // a merchant no longer configured: nothing can be answered for it
 			}
 			// Only while it is still unconfirmed: a confirm may have landed since the listing.
-			_, err := g.cancel(ctx, m, CancelRequest{AmountRequest: AmountRequest{BillNumber: o.BillNumber}, Reason: "delayed_ttl"}, true)
+			_, err := g.Cancel(ctx, m, CancelRequest{AmountRequest: AmountRequest{BillNumber: o.BillNumber}, Reason: "delayed_ttl", UnconfirmedOnly: true})
 			if e := AsError(err); err != nil && e.First == 10 {
 				continue // its state changed meanwhile, or an operation on it is under way
 			} else if err != nil {

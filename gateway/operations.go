@@ -21,6 +21,11 @@ type CancelRequest struct {
 	AmountRequest
 	Reason           string
 	ExternalRefundID string
+	// UnconfirmedOnly (the void of an expired two-stage payment; no wire field sets it)
+	// refuses with 10/202 an order that is no longer Delayed or PartialDelayed when the
+	// cancel gets its turn: a confirm that landed after the void job listed the order made
+	// it Approved, and a cancel of it then would refund what the merchant has just charged.
+	UnconfirmedOnly bool
 }
 
 // parse returns the billnumber and the requested amount (0: "all that is left").
@@ -119,14 +124,6 @@ func (g *Gateway) Confirm(ctx context.Context, m *Merchant, req AmountRequest) (
 // refunds all or part of what was charged. The same externalrefundid twice makes one refund.
 // It runs in three steps like Confirm.
 func (g *Gateway) Cancel(ctx context.Context, m *Merchant, req CancelRequest) (*Reply, error) {
-	return g.cancel(ctx, m, req, false)
-}
-
-// cancel is Cancel. With unconfirmedOnly (the void of an expired two-stage payment) an order
-// that is no longer Delayed or PartialDelayed when the cancel gets its turn is refused with
-// 10/202: a confirm that landed after the void job listed the order made it Approved, and a
-// cancel of it then would refund what the merchant has just charged.
-func (g *Gateway) cancel(ctx context.Context, m *Merchant, req CancelRequest, unconfirmedOnly bool) (*Reply, error) {
 	bill, amount, err := req.parse(nil)
 	if err != nil {
 		return nil, err
@@ -152,7 +149,7 @@ func (g *Gateway) cancel(ctx context.Context, m *Merchant, req CancelRequest, un
 		if err != nil {
 			return err
 		}
-		if unconfirmedOnly && o.State != StateDelayed && o.State != StatePartialDelayed {
+		if req.UnconfirmedOnly && o.State != StateDelayed && o.State != StatePartialDelayed {
 			return ErrState
 		}
 		if extID != "" {
