@@ -24,8 +24,8 @@ import (
 //go:embed migrations/*.sql migrations/postgres/*.sql
 var migrations embed.FS
 
-// DefaultMaxBatch is how many write commands share one commit at most.
-const DefaultMaxBatch = 128
+// maxBatch is how many write commands share one commit at most.
+const maxBatch = 128
 
 // ErrClosed is returned for commands sent after Close.
 var ErrClosed = errors.New("store closed")
@@ -34,8 +34,7 @@ var ErrClosed = errors.New("store closed")
 // own savepoint and commits a batch of them at once: a command's caller is answered only
 // after the commit (and its fsync) that holds it, so an acknowledged write is never lost.
 type DB struct {
-	Path     string
-	MaxBatch int // commands per commit; DefaultMaxBatch
+	Path string
 	// OnCommit, when set before the first Update, is told each commit's group size and
 	// duration (for /metrics).
 	OnCommit func(size int, d time.Duration)
@@ -102,7 +101,7 @@ func OpenWith(path string, opt Options) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	db := &DB{Path: path, MaxBatch: DefaultMaxBatch, w: w, r: r, cache: newOrderCache(DefaultCacheOrders), kick: make(chan struct{}, 1),
+	db := &DB{Path: path, w: w, r: r, cache: newOrderCache(DefaultCacheOrders), kick: make(chan struct{}, 1),
 		reqs: make(chan *writeReq, 1024), closing: make(chan struct{}), start: start, serving: opt.Serving}
 	if err := db.init(); err != nil {
 		w.Close()
@@ -297,7 +296,7 @@ func (l *lazyTx) QueryRow(query string, args ...any) *sql.Row {
 
 func (db *DB) writer() {
 	defer db.wg.Done()
-	batch := make([]*writeReq, 0, db.MaxBatch)
+	batch := make([]*writeReq, 0, maxBatch)
 	for {
 		select {
 		case req := <-db.reqs:
@@ -307,7 +306,7 @@ func (db *DB) writer() {
 			return
 		}
 	collect:
-		for len(batch) < db.MaxBatch {
+		for len(batch) < maxBatch {
 			select {
 			case req := <-db.reqs:
 				batch = append(batch, req)

@@ -68,7 +68,7 @@ func OpenPostgres(url string) (*DB, error) {
 	pool.SetMaxOpenConns(DefaultPostgresConns)
 	pool.SetMaxIdleConns(DefaultPostgresConns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{MaxBatch: DefaultMaxBatch, w: pool, r: pool, pg: true, kick: make(chan struct{}, 1),
+	db := &DB{w: pool, r: pool, pg: true, kick: make(chan struct{}, 1),
 		closing: make(chan struct{}), leases: &pgLeases{db: pool}}
 	if db.shared, err = newShared(pool, url); err != nil {
 		pool.Close()
