@@ -106,7 +106,7 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			attrs = append(attrs, slog.Int("firstcode", first), slog.Int("secondcode", second))
 		}
 		attrs = append(attrs, slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000))
-		logger.LogAttrs(r.Context(), level, "request", attrs...)
+		logger.LogAttrs(r.Context(), level, obs.MsgRequest, attrs...)
 	})
 }
 

@@ -46,7 +46,25 @@ func binary(t testing.TB) string {
 type process struct {
 	cmd *exec.Cmd
 	url string
-	log *strings.Builder
+	log *syncBuffer // its standard output and error
+}
+
+// syncBuffer is a strings.Builder a test may read while a process writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startProcess(t testing.TB, cfgPath string, env ...string) *process {
@@ -57,7 +75,7 @@ func startProcess(t testing.TB, cfgPath string, env ...string) *process {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &process{cmd: exec.Command(binary(t), "serve", "--config", cfgPath), url: "http://" + addr, log: &strings.Builder{}}
+	p := &process{cmd: exec.Command(binary(t), "serve", "--config", cfgPath), url: "http://" + addr, log: &syncBuffer{}}
 	p.cmd.Env = append(os.Environ(), append(env, "SOAPGATE_LISTEN="+addr)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {

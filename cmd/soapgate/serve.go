@@ -21,6 +21,7 @@ import (
 	"soapgate/auth"
 	"soapgate/config"
 	"soapgate/gateway"
+	"soapgate/obs"
 	"soapgate/processor"
 	"soapgate/server"
 	"soapgate/signer"
@@ -41,7 +42,8 @@ func serveCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			logger := newLogger(cfg)
+			logger, logw := newLogger(cfg)
+			defer logw.Close()
 			tuneGC()
 			app, err := Open(cfg, logger)
 			if err != nil {
@@ -74,8 +76,13 @@ func tuneGC() {
 	}
 }
 
-// newLogger logs as log.format and log.level say, to standard error.
-func newLogger(cfg *config.Config) *slog.Logger { return newLoggerTo(cfg, os.Stderr) }
+// newLogger logs as log.format and log.level say, to standard error, the access lines in
+// batches (obs.BatchWriter: at most obs.BatchDelay late, every other line at once). Close
+// the writer before exiting.
+func newLogger(cfg *config.Config) (*slog.Logger, *obs.BatchWriter) {
+	w := obs.NewBatchWriter(os.Stderr, obs.BatchDelay)
+	return slog.New(obs.BatchAccessLines(newLoggerTo(cfg, w).Handler(), w)), w
+}
 
 func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
