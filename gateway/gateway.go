@@ -105,9 +105,9 @@ func (g *Gateway) Pay(ctx context.Context, m *Merchant, req PayRequest) (*Reply,
 
 // checkDuplicate refuses a new payment under an ordernumber that still holds money (10/204).
 // A payment-page order nobody has submitted a card to does not hold it against the
-// merchant's authenticated call: that order is closed as Timeout and the call proceeds
-// (docs/protocol.md#10-browser-pages), so nobody can squat a merchant's ordernumbers
-// through the unauthenticated page.
+// merchant's authenticated call, nor does one past its TTL: that order is closed as Timeout
+// and the call proceeds (docs/protocol.md#10-browser-pages), so nobody can squat a merchant's
+// ordernumbers through the unauthenticated page.
 func checkDuplicate(tx pageOrderTx, merchantID, orderNumber string, now time.Time) error {
 	held, err := tx.OrderHoldingMoney(merchantID, orderNumber)
 	if errors.Is(err, ErrNoRows) {
@@ -115,7 +115,7 @@ func checkDuplicate(tx pageOrderTx, merchantID, orderNumber string, now time.Tim
 	} else if err != nil {
 		return err
 	}
-	pg, err := unpaidPage(tx, held)
+	pg, err := unpaidPage(tx, held, now)
 	if err != nil {
 		return err
 	}
@@ -125,8 +125,11 @@ func checkDuplicate(tx pageOrderTx, merchantID, orderNumber string, now time.Tim
 	return expire(tx, held, pg, now)
 }
 
-// unpaidPage is the page of an In Process order no card has been submitted to, or nil.
-func unpaidPage(tx PageTx, o *Order) (*Page, error) {
+// unpaidPage is the page of an In Process order no card has been charged on that no longer
+// holds the ordernumber against a merchant's call: one nobody has submitted a card to, or one
+// past its TTL that the sweep has not reached yet (a page waiting for a 3-D Secure code can no
+// longer be completed then). Else nil.
+func unpaidPage(tx PageTx, o *Order, now time.Time) (*Page, error) {
 	if o.State != StateInProcess || o.Card.Ref != "" {
 		return nil, nil
 	}
@@ -136,7 +139,7 @@ func unpaidPage(tx PageTx, o *Order) (*Page, error) {
 	} else if err != nil {
 		return nil, err
 	}
-	if pg.Stage != PageCard {
+	if pg.Stage != PageCard && now.Before(pg.Expires) {
 		return nil, nil
 	}
 	return pg, nil

@@ -180,3 +180,39 @@ func TestGateway_RetryWindowEndsOnUse(t *testing.T) {
 		})
 	}
 }
+
+// TestPages_ExpiredChallengeFreesTheOrdernumber: a page waiting for a 3-D Secure code holds
+// its ordernumber against the merchant's silentpay until its TTL; past it, before the sweep
+// has run, the silentpay closes the page's order as Timeout and pays, and the code can no
+// longer complete the old page.
+func TestPages_ExpiredChallengeFreesTheOrdernumber(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, processor.Test{})
+	pages := &gateway.Pages{Gateway: e.g, TTL: time.Hour}
+	pg, _, err := pages.Create(ctx, e.m, gateway.PageRequest{OrderNumber: "3ds-ttl", Amount: "10.00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	card := gateway.CardData{Number: processor.ChallengeCard, ExpMonth: "12", ExpYear: "2030", CVC: "123"}
+	if _, challenged, err := pages.Submit(ctx, pg.ID, pg.FormToken, card); err != nil || !challenged {
+		t.Fatalf("submit: challenged %v, %v", challenged, err)
+	}
+	pg, d, _, _ := pages.Load(ctx, pg.ID)
+	pay := gateway.PayRequest{OrderNumber: "3ds-ttl", Amount: "10.00", Card: visa}
+	if _, err := e.g.Pay(ctx, e.m, pay); codes(err) != "10/204" {
+		t.Fatalf("silentpay while the code is awaited: %v, want 10/204", err)
+	}
+	if _, err := e.clock.Set(ctx, pg.Expires); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.g.Pay(ctx, e.m, pay)
+	if err != nil || r.Order.State != gateway.StateApproved {
+		t.Fatalf("silentpay past the page's TTL: %v %+v, want Approved", err, r)
+	}
+	if old := e.detail(t, d.Order.BillNumber); old.Order.State != gateway.StateTimeout {
+		t.Fatalf("the page's order: %s, want Timeout", old.Order.State)
+	}
+	if _, err := pages.Verify(ctx, pg.ID, pg.FormToken, processor.ChallengeCode); !errors.Is(err, gateway.ErrPageUsed) {
+		t.Fatalf("the code on the expired page: %v, want ErrPageUsed", err)
+	}
+}
