@@ -2,10 +2,13 @@ package main
 
 import (
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // TestRecovery_InterruptedConfirmAndCancelSettledOnRestart kills the server (SIGKILL) while a
@@ -89,5 +92,61 @@ func TestRecovery_InterruptedConfirmAndCancelSettledOnRestart(t *testing.T) {
 	}
 	if !strings.Contains(p.log.String(), "settled interrupted operation") {
 		t.Errorf("the restart did not log the settlement:\n%s", p.log)
+	}
+}
+
+// TestRecovery_PagePaymentSettledAsOfItsCard kills the server (SIGKILL) while a payment-page
+// card waits for the acquirer. The page was opened in the last half hour of a month and the
+// card, which expires with that month, is submitted ten minutes into the next: the acquirer
+// declines it there. The restarted server asks the acquirer about the time the card was
+// given, not the time the page was opened, so it records the decline the acquirer made.
+func TestRecovery_PagePaymentSettledAsOfItsCard(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and kills the binary; the slow card takes 5 s per call")
+	}
+	cfg := writeConfig(t, "")
+	env := []string{"SOAPGATE_DATABASE_PATH=" + filepath.Join(t.TempDir(), "r.db"), "SOAPGATE_CLOCK=test", "SOAPGATE_ADMIN_TOKEN=tok"}
+	p := startProcess(t, cfg, env...)
+	ts := &testServer{URL: p.url}
+	setClock := func(at time.Time) {
+		t.Helper()
+		if code, out := ts.admin(t, "POST", `{"set":"`+at.Format(time.RFC3339)+`"}`, "tok"); code != 200 {
+			t.Fatalf("set the clock to %s: %d %v", at, code, out)
+		}
+	}
+	_, out := ts.admin(t, "GET", "", "tok")
+	now, err := time.Parse(time.RFC3339, out["now"])
+	if err != nil {
+		t.Fatalf("the test clock: %v %v", out, err)
+	}
+	monthEnd := time.Date(now.Year(), now.Month()+1, 1, 0, 0, 0, 0, time.UTC)
+	setClock(monthEnd.Add(-30 * time.Minute))
+	w := newWebClient(t, ts)
+	page := w.order("OrderNumber", "rec-page")
+	setClock(monthEnd.Add(10 * time.Minute))
+
+	form := url.Values{"token": {match(t, reToken, w.get(page).Body)}, "CardNumber": {slowCard}, "CVC2": {"123"},
+		"ExpireMonth": {strconv.Itoa(int(now.Month()))}, "ExpireYear": {strconv.Itoa(now.Year())}, "Cardholder": {"IVAN IVANOV"}}
+	go func() { // its answer never comes: the process dies first
+		if res, err := w.c.PostForm(ts.URL+page, form); err == nil {
+			res.Body.Close()
+		}
+	}()
+	waitFor(t, "the card on the order, at the acquirer", func() bool {
+		_, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("ordernumber", "rec-page"))
+		m := doc.FindElement("//operation/meannumber")
+		return m != nil && m.Text() != "" && text(t, doc, "//order/orderstate") == "In Process"
+	})
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+
+	p = startProcess(t, cfg, env...)
+	ts = &testServer{URL: p.url}
+	_, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("ordernumber", "rec-page"))
+	if got := text(t, doc, "//order/orderstate"); got != "Declined" {
+		t.Fatalf("after restart the page payment is %s (response code %s), want Declined: the card had expired when it was given",
+			got, text(t, doc, "//operation/responsecode"))
 	}
 }
