@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -150,5 +151,54 @@ func TestDelayedTTL_ConfiguredKey(t *testing.T) {
 	advance(t, ts, "1h")
 	if got := lastState(t, ts, "ttl-k"); got != "Canceled" {
 		t.Fatalf("after 36h: %s", got)
+	}
+}
+
+// TestDelayedTTL_VoidLeavesWhatWasConfirmedMeanwhile: the void job lists three Delayed orders
+// past the TTL and voids them one by one. The first is on the slow card and waits 5 s at the
+// acquirer; meanwhile the merchant confirms the other two over HTTP. Those stay Approved with
+// nothing refunded and no operation added: the void refuses an order that is no longer
+// Delayed when its turn comes, where a plain cancel would refund what was just charged.
+func TestDelayedTTL_VoidLeavesWhatWasConfirmedMeanwhile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the slow card takes 5 s per call")
+	}
+	ts := testClockServer(t)
+	res, doc := ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "race-1", "delay", "1", "cardnumber", slowCard))
+	if res.Status != 200 || text(t, doc, "//order/orderstate") != "Delayed" {
+		t.Fatalf("two-stage payment on the slow card: %s", res.Body)
+	}
+	slow := strings.TrimSuffix(text(t, doc, "//order/billnumber"), ".1")
+	confirmed := []string{delayedPay(t, ts, "race-2"), delayedPay(t, ts, "race-3")}
+
+	moved := make(chan string, 1)
+	go func() { // the clock move answers once the void job has run
+		req, _ := http.NewRequest("POST", ts.URL+"/admin/clock", strings.NewReader(`{"advance":"169h"}`))
+		req.Header.Set("Authorization", "Bearer tok")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			moved <- err.Error()
+			return
+		}
+		res.Body.Close()
+		moved <- res.Status
+	}()
+	waitFor(t, "the void of the slow order at the acquirer", func() bool { return opState(t, ts, slow, slow+".2") == "In Process" })
+	for _, bill := range confirmed {
+		if res, doc := ts.soap(t, "/charge/charge.cfm", "charge", with("billnumber", bill)); res.Status != 200 || text(t, doc, "//order/orderstate") != "Approved" {
+			t.Fatalf("confirm of %s while the job voids: %s", bill, res.Body)
+		}
+	}
+	if status := <-moved; status != "200 OK" {
+		t.Fatalf("the clock move: %s", status)
+	}
+	if got := lastState(t, ts, "race-1"); got != "Canceled" {
+		t.Errorf("the slow order after the job: %s, want Canceled", got)
+	}
+	for i, bill := range confirmed {
+		_, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("billnumber", bill))
+		if state, ops := text(t, doc, "//order/orderstate"), len(doc.FindElements("//order/operation")); state != "Approved" || ops != 2 {
+			t.Errorf("race-%d, confirmed during the job: %s with %d operations, want Approved with 2 (payment, confirm)", i+2, state, ops)
+		}
 	}
 }
