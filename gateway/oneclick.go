@@ -74,22 +74,26 @@ func (p *Pages) Pay(ctx context.Context, id string, s PageSubmit) (reply *Reply,
 	if strings.TrimSpace(s.SavedToken) == "" {
 		return p.submitCard(ctx, id, s.FormToken, s.Card, s.Remember)
 	}
-	reply, err = p.paySaved(ctx, id, s.FormToken, strings.ToUpper(strings.TrimSpace(s.SavedToken)), strings.TrimSpace(s.Card.CVC))
-	return reply, false, err
+	return p.paySaved(ctx, id, s.FormToken, strings.ToUpper(strings.TrimSpace(s.SavedToken)), strings.TrimSpace(s.Card.CVC))
 }
 
 // paySaved attaches the customer's saved card to the order, consuming the form token in the
-// same transaction, then authorises it like any page payment.
-func (p *Pages) paySaved(ctx context.Context, id, formToken, token, cvc string) (*Reply, error) {
+// same transaction, then authorises it like any page payment. A saved card the processor
+// wants 3-D Secure for goes to the issuer page first, as a card typed in does: the payer is
+// at the browser (tokenpay, server to server, has nobody to ask).
+func (p *Pages) paySaved(ctx context.Context, id, formToken, token, cvc string) (*Reply, bool, error) {
 	g := p.Gateway
 	// The CVC is checked here and never kept: the saved card asks for it on every payment.
 	if len(cvc) < 3 || len(cvc) > 4 || !allDigits(cvc) {
-		return nil, Invalid(CodeParam, "cvc2 (3 or 4 digits) is required to pay with a saved card")
+		return nil, false, Invalid(CodeParam, "cvc2 (3 or 4 digits) is required to pay with a saved card")
 	}
+	challenger, _ := g.Processor.(Challenger)
+	challenged := false
 	var m *Merchant
 	var order *Order
 	var op *Operation
 	err := g.Store.Update(ctx, func(tx Tx) error {
+		challenged = false // the store may run this again after a conflict (PostgreSQL)
 		var page *Page
 		var err error
 		if page, order, op, m, err = p.takeToken(tx, id, formToken, PageCard); err != nil {
@@ -121,6 +125,10 @@ func (p *Pages) paySaved(ctx context.Context, id, formToken, token, cvc string) 
 		if err := tx.UpdatePayExtras(order.ID, x); err != nil {
 			return err
 		}
+		if challenged = challenger != nil && challenger.RequiresChallenge(c.Card); challenged {
+			page.Stage, page.Card, page.FormToken = PageIssuer, c.Card, randomID(18)
+			return tx.UpdatePage(page)
+		}
 		page.Stage, page.FormToken = PagePaying, ""
 		order.Card, order.Updated = c.Card, now
 		if err := tx.UpdatePage(page); err != nil {
@@ -128,10 +136,11 @@ func (p *Pages) paySaved(ctx context.Context, id, formToken, token, cvc string) 
 		}
 		return tx.UpdateOrder(order)
 	})
-	if err != nil {
-		return nil, err
+	if err != nil || challenged {
+		return nil, challenged, err
 	}
-	return g.Authorize(ctx, m, order, op)
+	reply, err := g.Authorize(ctx, m, order, op)
+	return reply, false, err
 }
 
 // rememberCard records the payer's consent to save the page's new card, when the order names

@@ -242,3 +242,44 @@ func TestOneClick_TwoStageForSavedCards(t *testing.T) {
 		t.Errorf("one-stage saved card: %d", res.Status)
 	}
 }
+
+// TestOneClick_SavedCardThreeDSecure: a saved card the issuer wants 3-D Secure for (…3063)
+// shows the issuer page on One Click too, as the card typed in does: the right code pays it
+// as a customer-initiated payment echoing its token, a wrong one declines it (AS100) without
+// asking the processor. tokenpay, server to server, has no payer to ask and charges it.
+func TestOneClick_SavedCardThreeDSecure(t *testing.T) {
+	rc := newReceiver(t)
+	ts := testClockServer(t, notifyTo("700001", rc.URL, "post", false))
+	_, doc := ts.soap(t, "/pay/silentpay.cfm", "silentpay", card("ordernumber", "oc3-save", "customernumber", "C-3ds", "cardnumber", "4000000000003063"))
+	token := text(t, doc, "//order/token")
+	if token == "" {
+		t.Fatal("the card was not saved")
+	}
+	w := newWebClient(t, ts)
+	for _, tc := range []struct{ num, code, state, rc string }{{"oc3-ok", "1234", "Approved", "AS000"}, {"oc3-bad", "0000", "Declined", "AS100"}} {
+		page := w.order("OrderNumber", tc.num, "CustomerNumber", "C-3ds")
+		form := w.get(page)
+		res := w.post(page, url.Values{"token": {match(t, reToken, form.Body), token}, "CVC2": {"123"}})
+		if res.Status != http.StatusSeeOther || res.Header.Get("Location") != page {
+			t.Fatalf("%s: the saved card: %d %q", tc.num, res.Status, res.Header.Get("Location"))
+		}
+		issuer := w.get(page)
+		mustContain(t, "issuer page", issuer.Body, `name="code"`, `id="confirm"`, "•••• 3063<")
+		if got := lastState(t, ts, tc.num); got != "In Process" {
+			t.Fatalf("%s while the code is awaited: %s", tc.num, got)
+		}
+		w.post(page+"/3ds", url.Values{"token": {match(t, reToken, issuer.Body)}, "code": {tc.code}})
+		_, doc := ts.soap(t, "/orderresult/orderresult.cfm", "orderresult", with("ordernumber", tc.num))
+		if state, rc := text(t, doc, "//order/orderstate"), text(t, doc, "//operation/responsecode"); state != tc.state || rc != tc.rc {
+			t.Errorf("%s: %s (%s), want %s (%s)", tc.num, state, rc, tc.state, tc.rc)
+		}
+		if n := noteOf(t, rc, tc.num); n["orderstate"] != tc.state || n["token"] != token || n["operationtype"] != "100" || n["meannumber"] != "400000******3063" {
+			t.Errorf("%s: notification %v, want %s on the saved card %s", tc.num, n, tc.state, token)
+		}
+	}
+	_, doc = ts.soap(t, "/pay/tokenpay.cfm", "tokenpay", with("ordernumber", "oc3-tokenpay", "orderamount", "10.00", "ordercurrency", "RUB",
+		"token", token, "customernumber", "C-3ds", "lastname", "Ivanov", "firstname", "Ivan", "email", "ivan@example.com"))
+	if got := text(t, doc, "//order/orderstate"); got != "Approved" {
+		t.Errorf("tokenpay with the saved card: %s, want Approved", got)
+	}
+}
