@@ -46,25 +46,7 @@ func binary(t testing.TB) string {
 type process struct {
 	cmd *exec.Cmd
 	url string
-	log *syncBuffer // its standard output and error
-}
-
-// syncBuffer is a strings.Builder a test may read while a process writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log *logBuffer // its standard output and error (ops_test.go)
 }
 
 func startProcess(t testing.TB, cfgPath string, env ...string) *process {
@@ -75,7 +57,7 @@ func startProcess(t testing.TB, cfgPath string, env ...string) *process {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	p := &process{cmd: exec.Command(binary(t), "serve", "--config", cfgPath), url: "http://" + addr, log: &syncBuffer{}}
+	p := &process{cmd: exec.Command(binary(t), "serve", "--config", cfgPath), url: "http://" + addr, log: &logBuffer{}}
 	p.cmd.Env = append(os.Environ(), append(env, "SOAPGATE_LISTEN="+addr)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
