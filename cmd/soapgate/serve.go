@@ -81,17 +81,20 @@ func tuneGC() {
 // the writer before exiting.
 func newLogger(cfg *config.Config) (*slog.Logger, *obs.BatchWriter) {
 	w := obs.NewBatchWriter(os.Stderr, obs.BatchDelay)
-	return slog.New(obs.BatchAccessLines(newLoggerTo(cfg, w).Handler(), w)), w
+	return slog.New(obs.BatchAccessLines(newHandler(cfg, w), w)), w
 }
 
-func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger {
+// newLoggerTo logs as log.format and log.level say, to w, every line at once.
+func newLoggerTo(cfg *config.Config, w io.Writer) *slog.Logger { return slog.New(newHandler(cfg, w)) }
+
+func newHandler(cfg *config.Config, w io.Writer) slog.Handler {
 	var level slog.Level
 	level.UnmarshalText([]byte(cfg.Log.Level)) // validated by config.Load
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.NewTextHandler(w, opts)
 }
 
 // JobInterval is how often due work runs on its own (the test clock also runs it on each move).
