@@ -240,3 +240,28 @@ func TestPages_RememberCard(t *testing.T) {
 		}
 	}
 }
+
+// TestPages_OneClickChallenge: a saved card the processor wants 3-D Secure for moves the page
+// to the issuer stage with that card and charges nothing yet; the right code pays it with the
+// saved card, echoing its token.
+func TestPages_OneClickChallenge(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, processor.Test{})
+	pages := &gateway.Pages{Gateway: e.g}
+	card := visa
+	card.Number = processor.ChallengeCard
+	token := e.saveFor(t, "save-3ds", "c3", card)
+	pg, order := e.page(t, pages, gateway.PageRequest{OrderNumber: "oc-3ds", CustomerNumber: "c3"})
+	r, challenged, err := pages.Pay(ctx, pg.ID, gateway.PageSubmit{FormToken: pg.FormToken, SavedToken: token, Card: gateway.CardData{CVC: "123"}})
+	if err != nil || !challenged || r != nil {
+		t.Fatalf("pay with the saved 3-D Secure card: %v challenged %v reply %+v", err, challenged, r)
+	}
+	pg, d, _, _ := pages.Load(ctx, pg.ID)
+	if pg.Stage != gateway.PageIssuer || pg.Card.Last4 != "3063" || d.Order.State != gateway.StateInProcess || d.Order.Card.Ref != "" {
+		t.Fatalf("while the code is awaited: stage %s card %s, order %s with card %q", pg.Stage, pg.Card.Last4, d.Order.State, d.Order.Card.Ref)
+	}
+	r, err = pages.Verify(ctx, pg.ID, pg.FormToken, processor.ChallengeCode)
+	if err != nil || r.Order.State != gateway.StateApproved || r.Token != token || r.Order.Card.Last4 != "3063" || r.Order.BillNumber != order.BillNumber {
+		t.Fatalf("the code: %v %+v, want Approved on the saved card %s", err, r, token)
+	}
+}
