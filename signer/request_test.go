@@ -188,3 +188,11 @@ func sha256Sum(x string) []byte {
 	s := sha256.Sum256([]byte(x))
 	return s[:]
 }
+
+// BenchmarkCheckvalue is the checkvalue every answer carries, over a typical X.
+func BenchmarkCheckvalue(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		signer.Checkvalue("s3cret", "700001;bench-1;1234567890123;Approved;100.00;RUB;2026.12.02 12:00:00")
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -20,12 +19,26 @@ import (
 )
 
 // Checkvalue is UPPER(MD5(UPPER(MD5hex(secret) + MD5hex(x)))), MD5hex lowercase hex.
+// Every answer carries one, so it is built in place: hex digits are written upper case
+// directly, and only the result is allocated.
 func Checkvalue(secret, x string) string {
+	var inner [4 * md5.Size]byte
 	s := md5.Sum([]byte(secret))
 	v := md5.Sum([]byte(x))
-	inner := strings.ToUpper(hex.EncodeToString(s[:]) + hex.EncodeToString(v[:]))
-	out := md5.Sum([]byte(inner))
-	return strings.ToUpper(hex.EncodeToString(out[:]))
+	upperHex(inner[:2*md5.Size], s[:])
+	upperHex(inner[2*md5.Size:], v[:])
+	out := md5.Sum(inner[:])
+	var cv [2 * md5.Size]byte
+	upperHex(cv[:], out[:])
+	return string(cv[:])
+}
+
+// upperHex writes src in upper-case hex into dst, which holds 2*len(src) bytes.
+func upperHex(dst, src []byte) {
+	const digits = "0123456789ABCDEF"
+	for i, b := range src {
+		dst[2*i], dst[2*i+1] = digits[b>>4], digits[b&0x0f]
+	}
 }
 
 // DefaultCacheSize bounds how many signatures Signer remembers.
