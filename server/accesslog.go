@@ -85,6 +85,10 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 		case status < 300 && probes[r.Pattern]:
 			level = slog.LevelDebug // probes and scrapes every few seconds would drown the rest
 		}
+		h := logger.Handler()
+		if !h.Enabled(r.Context(), level) {
+			return
+		}
 		path := r.URL.Path
 		if len(path) > maxLoggedPath {
 			path = path[:maxLoggedPath] + "…"
@@ -106,7 +110,12 @@ func AccessLog(logger *slog.Logger, m *Metrics, next http.Handler) http.Handler 
 			attrs = append(attrs, slog.Int("firstcode", first), slog.Int("secondcode", second))
 		}
 		attrs = append(attrs, slog.Int("status", status), slog.Float64("duration_ms", float64(d.Microseconds())/1000))
-		logger.LogAttrs(r.Context(), level, obs.MsgRequest, attrs...)
+		// The record is handed to the handler directly, as slog's documentation shows for
+		// wrappers: Logger.LogAttrs would walk the stack for a caller no access line names
+		// (about 1 % of an orderstate's server CPU).
+		rec := slog.NewRecord(start.Add(d), level, obs.MsgRequest, 0)
+		rec.AddAttrs(attrs...)
+		h.Handle(r.Context(), rec)
 	})
 }
 
