@@ -79,6 +79,21 @@ func TestFormatDate(t *testing.T) {
 	if got := gateway.FormatDate(at); got != "04.03.2026 02:06:07" {
 		t.Errorf("FormatDate = %q, want GMT 04.03.2026 02:06:07", got)
 	}
+	// The hand-written layout against time.Format, over years with fewer digits, the edges
+	// of a day and a year, and years outside 0–9999 that Format writes itself.
+	for _, at := range []time.Time{
+		time.Date(1, 1, 1, 0, 0, 1, 0, time.UTC), // one second after the zero time
+		time.Date(999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2024, 2, 29, 12, 0, 9, 0, time.FixedZone("-0130", -90*60)),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-5, 6, 7, 8, 9, 10, 0, time.UTC),
+		time.Unix(1<<40, 0),
+	} {
+		if got, want := gateway.FormatDate(at), at.UTC().Format(gateway.DateLayout); got != want {
+			t.Errorf("FormatDate(%v) = %q, time.Format writes %q", at, got, want)
+		}
+	}
 }
 
 func TestResponseCode(t *testing.T) {
@@ -87,5 +102,13 @@ func TestResponseCode(t *testing.T) {
 		if got := gateway.ResponseCode(iso); got != want {
 			t.Errorf("ResponseCode(%q) = %s, want %s", iso, got, want)
 		}
+	}
+}
+
+func BenchmarkFormatDate(b *testing.B) {
+	at := time.Date(2026, 12, 2, 12, 34, 56, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		gateway.FormatDate(at)
 	}
 }
