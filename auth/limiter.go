@@ -83,27 +83,35 @@ func (l *Limiter) Wait(login, addr string) time.Duration {
 		wait, _ := l.sharedWait(login, addr)
 		return wait
 	}
+	wait, _ := l.localWait(login, addr)
+	return wait
+}
+
+// localWait is Wait on the tables in memory; known tells whether login has failures from
+// addr counted (so that a success has something to forget).
+func (l *Limiter) localWait(login, addr string) (wait time.Duration, known bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	return max(l.wait(l.byLogin, loginKey(login, addr), LoginFailures, now),
-		l.wait(l.byAddr, addr, AddressFailures, now))
+	lw, known := l.wait(l.byLogin, loginKey(login, addr), LoginFailures, now)
+	aw, _ := l.wait(l.byAddr, addr, AddressFailures, now)
+	return max(lw, aw), known
 }
 
-func (l *Limiter) wait(c *lru.Cache[string, *count], key string, free int, now time.Time) time.Duration {
+func (l *Limiter) wait(c *lru.Cache[string, *count], key string, free int, now time.Time) (wait time.Duration, counted bool) {
 	e, ok := c.Peek(key)
 	if !ok {
-		return 0
+		return 0, false
 	}
 	since := now.Sub(e.last)
 	if since >= Window {
 		c.Remove(key)
-		return 0
+		return 0, false
 	}
 	if e.n <= free {
-		return 0
+		return 0, true
 	}
-	return max(block(e.n-free)-since, 0)
+	return max(block(e.n-free)-since, 0), true
 }
 
 // block is how long the k-th failure past the free ones shuts the door: 1 min, 2, 4 … 15.
@@ -189,13 +197,14 @@ func (l *Limiter) Attempt(login, addr string, counted bool, check func() error, 
 	if l == nil || !counted {
 		return 0, check()
 	}
-	wait, known := time.Duration(0), true
+	// One read per authentication; a success writes only when there is a count to forget,
+	// so the services' calls cost no write (in memory: no second lookup).
+	var wait time.Duration
+	var known bool
 	if l.shared != nil {
-		// One read per authentication; a success writes only when there is a count to
-		// forget, so the services' calls cost no write.
 		wait, known = l.sharedWait(login, addr)
 	} else {
-		wait = l.Wait(login, addr)
+		wait, known = l.localWait(login, addr)
 	}
 	if wait > 0 {
 		return wait, nil

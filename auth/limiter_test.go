@@ -78,6 +78,34 @@ func TestLimiter_Bounded(t *testing.T) {
 	}
 }
 
+// A successful Attempt forgets the login's failures from that address (Attempt looks the
+// login up once and clears it only when it had failures), and leaves the address's own.
+func TestLimiter_AttemptSuccessForgetsTheLoginsFailures(t *testing.T) {
+	l, _ := newTestLimiter()
+	bad := fmt.Errorf("bad password")
+	failed := func(err error) bool { return err == bad }
+	wrong := func() error { return bad }
+	right := func() error { return nil }
+	for range LoginFailures {
+		l.Attempt("shop", "10.0.0.1", true, wrong, failed)
+	}
+	if wait, err := l.Attempt("shop", "10.0.0.1", true, right, failed); wait != 0 || err != nil {
+		t.Fatalf("sign-in after %d failures: wait %v err %v", LoginFailures, wait, err)
+	}
+	for range LoginFailures {
+		if wait, _ := l.Attempt("shop", "10.0.0.1", true, wrong, failed); wait != 0 {
+			t.Fatal("the failures before the sign-in still count against the login")
+		}
+	}
+	if logins, addrs := l.Len(); logins != 1 || addrs != 1 {
+		t.Fatalf("tracked %d logins, %d addresses; want 1 and 1", logins, addrs)
+	}
+	l.Attempt("shop", "10.0.0.1", true, wrong, failed) // the 11th since the sign-in
+	if wait, _ := l.Attempt("shop", "10.0.0.1", true, right, failed); wait == 0 {
+		t.Fatal("after 11 failures since the sign-in the login is not refused")
+	}
+}
+
 func TestLimiter_AttemptSkipsThePasswordCheckWhenThrottled(t *testing.T) {
 	l, _ := newTestLimiter()
 	bad := fmt.Errorf("bad password")
