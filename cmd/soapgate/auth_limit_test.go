@@ -116,6 +116,26 @@ func TestAttack_PasswordGuessingInterleaved(t *testing.T) {
 	}
 }
 
+// TestAttack_SignInClearsTheLoginsCount: a merchant who mistyped the password ten times
+// and then signed in starts again from nothing: ten more failures from the same address are
+// answered as wrong passwords, not refused (the address's own count, now 20, stays).
+func TestAttack_SignInClearsTheLoginsCount(t *testing.T) {
+	ts := startServer(t)
+	p := newPeer(t, ts, "127.0.0.6")
+	guess := func(round string) {
+		for i := 1; i <= 10; i++ {
+			if status, codes, _ := p.orderstate("700001", "demo_login", "typo"); status != 500 || codes != "10/100" {
+				t.Fatalf("%s failure %d: HTTP %d %s", round, i, status, codes)
+			}
+		}
+	}
+	guess("first")
+	if status, codes, _ := p.orderstate("700001", "demo_login", "demo_password1"); status != 500 || codes != "10/201" {
+		t.Fatalf("sign-in after ten failures: HTTP %d %s", status, codes)
+	}
+	guess("second")
+}
+
 // TestAttack_UnknownMerchantAnswersAsWrongPassword: an unknown merchant, a wrong login and a
 // wrong password are one answer, so the services do not tell which merchant ids exist.
 func TestAttack_UnknownMerchantAnswersAsWrongPassword(t *testing.T) {
